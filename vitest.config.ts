@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // NATS / ZeroMQ tests start their own servers on free ports; files run in parallel workers.
+    pool: 'forks',
+  },
+});
