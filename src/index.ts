@@ -5,3 +5,6 @@
  */
 export * from './hashing/index.js';
 export * from './radix/index.js';
+export * from './events/index.js';
+export * from './scoring/index.js';
+export * from './sim/index.js';
