@@ -329,16 +329,28 @@ void xxh64_bytes(const u8 *ptr, u32 len, u32 seed_lo, u32 seed_hi, u8 *out) {
   write64(out, xxh64(ptr, len, seed_of(seed_lo, seed_hi)));
 }
 
-/* Chained XXH64 over count byte ranges: range i is bytes[ends[i-1]..ends[i]) (ends[-1] = 0),
- * hashed with the previous hash as seed (range 0: the given seed). ends are u32 offsets. */
-EXPORT("xxh64_chain")
-void xxh64_chain(const u8 *bytes, const u32 *ends, u32 count, u32 seed_lo, u32 seed_hi, u8 *out) {
+/* Text-mode block hashes. bytes is UTF-8; a block is block_chars consecutive code points
+ * (a code point starts at every byte that is not 10xxxxxx). Block i's hash is XXH64 of its
+ * bytes seeded with block i-1's hash (block 0: the given seed), so it names the block and its
+ * whole prefix. A partial trailing block is dropped. Returns the number of blocks written. */
+EXPORT("xxh64_text_chain")
+u32 xxh64_text_chain(const u8 *bytes, u32 len, u32 block_chars, u32 seed_lo, u32 seed_hi, u8 *out) {
   u64 h = seed_of(seed_lo, seed_hi);
-  u32 start = 0;
-  for (u32 i = 0; i < count; i++) {
-    u32 end = ends[i];
-    h = xxh64(bytes + start, end - start, h);
-    write64(out + 8 * i, h);
-    start = end;
+  u32 count = 0, start = 0, chars = 0;
+  if (block_chars == 0) return 0;
+  for (u32 pos = 0; pos < len; pos++) {
+    if ((bytes[pos] & 0xC0) == 0x80) continue;
+    if (chars == block_chars) {
+      h = xxh64(bytes + start, pos - start, h);
+      write64(out + 8 * count++, h);
+      start = pos;
+      chars = 0;
+    }
+    chars++;
   }
+  if (chars == block_chars) {
+    h = xxh64(bytes + start, len - start, h);
+    write64(out + 8 * count++, h);
+  }
+  return count;
 }
