@@ -132,14 +132,14 @@ class WasmBlockHasher implements Hasher {
       const mem = kernel.u32;
       for (let i = 0; i < nTokens; i++) {
         const t = tokens[i];
-        // `t >>> 0 === t` holds exactly for integers in [0, 2^32 − 1] (and -0).
-        if (t >>> 0 !== t) throw badToken(i, t);
+        // For a number, `t >>> 0 === t` holds exactly for integers in [0, 2^32 − 1] (and -0).
+        if (typeof t !== 'number' || t >>> 0 !== t) throw badToken(i, t);
         mem[at + i] = t;
       }
       // The tail is dropped from hashing but still validated: bad input is never half-accepted.
       for (let i = nTokens; i < tokens.length; i++) {
         const t = tokens[i];
-        if (t >>> 0 !== t) throw badToken(i, t);
+        if (typeof t !== 'number' || t >>> 0 !== t) throw badToken(i, t);
       }
     }
     kernel.hashBlocks(inPtr, nBlocks, blockSize, this.seedLo, this.seedHi);
