@@ -1,0 +1,109 @@
+/**
+ * Pickers: choose one of `n` candidates from their costs or scores. Pure functions over typed
+ * arrays; they write probabilities into a caller-owned buffer and allocate nothing.
+ *
+ * @internal
+ */
+
+/** A random source in [0, 1). */
+export type RandomSource = () => number;
+
+/**
+ * Index of the minimum of `values[0..n)`, exact ties broken uniformly at random
+ * (reservoir sampling over the tied entries: one pass, no allocation).
+ * Writes the pick's probability (1 / ties) into `probs[i]` for the tied entries and 0 elsewhere.
+ */
+export function pickMin(values: Float64Array, n: number, random: RandomSource, probs: Float64Array): number {
+  return pickExtreme(values, n, random, probs, 1);
+}
+
+/** Index of the maximum of `values[0..n)`, exact ties broken uniformly at random; see {@link pickMin}. */
+export function pickMax(values: Float64Array, n: number, random: RandomSource, probs: Float64Array): number {
+  return pickExtreme(values, n, random, probs, -1);
+}
+
+function pickExtreme(values: Float64Array, n: number, random: RandomSource, probs: Float64Array, sign: 1 | -1): number {
+  if (n <= 0) return -1;
+  let best = 0;
+  let bestValue = sign * values[0]!;
+  let ties = 1;
+  for (let i = 1; i < n; i++) {
+    const v = sign * values[i]!;
+    if (v < bestValue) {
+      bestValue = v;
+      best = i;
+      ties = 1;
+    } else if (v === bestValue) {
+      ties++;
+      // Keep the i-th tied entry with probability 1/ties: every tied entry ends up equally likely.
+      if (random() * ties < 1) best = i;
+    }
+  }
+  const p = 1 / ties;
+  for (let i = 0; i < n; i++) probs[i] = sign * values[i]! === bestValue ? p : 0;
+  return best;
+}
+
+/**
+ * Softmax over costs (lower is better), normalized by the cost range as NVIDIA Dynamo does:
+ * `p_i ∝ exp(−(c_i − c_min) / ((c_max − c_min) · T))`; uniform when all costs are equal.
+ * Writes the probabilities into `probs[0..n)`. `temperature` must be > 0.
+ */
+export function softmaxProbabilities(costs: Float64Array, n: number, temperature: number, probs: Float64Array): void {
+  if (n <= 0) return;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const c = costs[i]!;
+    if (c < min) min = c;
+    if (c > max) max = c;
+  }
+  const range = max - min;
+  if (!(range > 0) || !Number.isFinite(range)) {
+    const p = 1 / n;
+    for (let i = 0; i < n; i++) probs[i] = p;
+    return;
+  }
+  const scale = 1 / (range * temperature);
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const e = Math.exp(-(costs[i]! - min) * scale);
+    probs[i] = e;
+    sum += e;
+  }
+  // The minimum contributes exp(0) = 1, so sum ≥ 1: no division by zero, no underflow to all-zero.
+  const inv = 1 / sum;
+  for (let i = 0; i < n; i++) probs[i] = probs[i]! * inv;
+}
+
+/**
+ * Normalizes non-negative weights into probabilities in place (uniform when they sum to 0).
+ */
+export function normalizeWeights(weights: Float64Array, n: number, probs: Float64Array): void {
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += weights[i]!;
+  if (!(sum > 0)) {
+    const p = 1 / n;
+    for (let i = 0; i < n; i++) probs[i] = p;
+    return;
+  }
+  const inv = 1 / sum;
+  for (let i = 0; i < n; i++) probs[i] = weights[i]! * inv;
+}
+
+/** Samples an index from probabilities `probs[0..n)` (summing to 1) with one random draw. */
+export function sampleIndex(probs: Float64Array, n: number, random: RandomSource): number {
+  if (n <= 0) return -1;
+  const r = random();
+  let acc = 0;
+  let last = -1;
+  for (let i = 0; i < n; i++) {
+    const p = probs[i]!;
+    if (p <= 0) continue;
+    acc += p;
+    last = i;
+    if (r < acc) return i;
+  }
+  // Rounding left acc slightly below 1 and r landed above it: the last positive entry.
+  return last;
+}

@@ -1,0 +1,915 @@
+import { createHasher, createTextHasher, type Hasher, type TextHasher } from '../hashing/index.js';
+import * as radix from '../radix/index.js';
+import type { ApplyResult, KvEvent, TierCounts } from '../radix/types.js';
+import type { LoadMetrics } from '../events/types.js';
+import { parseRouterConfig, type RouterConfig, type RouterConfigInput } from './config.js';
+import { decodeBlocksWith, overlapCreditBlocks, prefillBlocksAfterCredit, routingCost, type CostParams } from './cost.js';
+import { describe, LoadTracker, validateLoadMetrics } from './load.js';
+import { pickMin, sampleIndex, softmaxProbabilities } from './pickers.js';
+import {
+  kvUtilizationScorer,
+  maxPicker,
+  prefixScorer,
+  queueScorer,
+  randomPicker,
+  type Filter,
+  type Picker,
+  type Scorer,
+} from './plugins.js';
+import { Counter, Histogram, writeGauge } from './prometheus.js';
+import { PromptMemory } from './prompt-memory.js';
+import { addWeighted, costScores } from './scorers.js';
+import { Scratch } from './scratch.js';
+import type {
+  CandidateScore,
+  CandidateSpec,
+  EndpointScore,
+  PickFailure,
+  PickFailureReason,
+  PickRequest,
+  PickResult,
+  PickSuccess,
+  RouterIndex,
+  WorkerInfo,
+  WorkerSpec,
+} from './types.js';
+import { ROLE_BOTH, ROLE_DECODE, ROLE_PREFILL, WorkerTable } from './workers.js';
+
+/** Options of {@link createRouter} that are objects rather than configuration. */
+export interface RouterOptions {
+  /**
+   * The index to use, e.g. one restored from a snapshot or shared with other code.
+   * Default: a new empty `RadixIndex`.
+   */
+  index?: RouterIndex;
+}
+
+/**
+ * Creates a router: validates the config (a {@link RouterConfigError} names any bad field),
+ * prepares the block hashers, and starts with no workers.
+ *
+ * @example
+ * ```ts
+ * const router = await createRouter({ blockSize: 16 });
+ * router.addWorker({ workerId: '10.0.0.1:8000' });
+ * router.applyEvent(event);                       // KV events, from src/events or your own feed
+ * const pick = router.pickEndpoint({ tokens, requestId: 'r1' });
+ * if (!pick.ok) return reply(pick.status);        // 503 or 529
+ * forward(pick.endpoint);
+ * router.markPrefillComplete('r1'); router.free('r1');
+ * ```
+ */
+export async function createRouter(config: RouterConfigInput = {}, options: RouterOptions = {}): Promise<Router> {
+  const parsed = parseRouterConfig(config);
+  const hashers = new Map<string, Hasher>();
+  for (const lora of ['', ...parsed.loraNames]) {
+    if (!hashers.has(lora)) hashers.set(lora, await makeHasher(parsed, lora));
+  }
+  const index = options.index ?? defaultIndex();
+  return new Router(parsed, index, hashers, options.index !== undefined);
+}
+
+function defaultIndex(): RouterIndex {
+  const Ctor = (radix as unknown as { RadixIndex?: new () => RouterIndex }).RadixIndex;
+  if (typeof Ctor !== 'function') throw new Error('createRouter: RadixIndex is not available; pass options.index');
+  return new Ctor();
+}
+
+function makeHasher(config: RouterConfig, loraName: string): Promise<Hasher> {
+  return createHasher({
+    blockSize: config.blockSize,
+    ...(loraName !== '' ? { loraName } : {}),
+    ...(config.cacheNamespace !== undefined ? { cacheNamespace: config.cacheNamespace } : {}),
+  });
+}
+
+const HTTP_STATUS: Record<PickFailureReason, 503 | 529> = {
+  NO_WORKERS: 503,
+  NO_KNOWN_CANDIDATES: 503,
+  NO_WORKER_FOR_ROLE: 503,
+  ALL_BUSY: 529,
+};
+
+const EMPTY_TIERS: TierCounts = Object.freeze({ device: 0, host: 0, disk: 0 });
+const NO_UNKNOWN: CandidateSpec[] = [];
+
+/**
+ * The router: workers, their KV events and load, and `pickEndpoint`. Create with
+ * {@link createRouter}. Satisfies the `applyEvent` / `updateLoad` form of `IngestTarget`, so
+ * event ingestion can feed it directly.
+ *
+ * Events for a worker that was never added register it (role `'both'`, the config's `kvEvents`)
+ * unless config `autoRegisterWorkers` is false; then they are dropped and counted as rejected
+ * (`reason="UNKNOWN_WORKER"` in {@link Router.metrics}). The same holds for `updateLoad`.
+ */
+export class Router {
+  /** The validated configuration. */
+  readonly config: RouterConfig;
+  private readonly index: RouterIndex;
+  private readonly hashers: Map<string, Hasher>;
+  private readonly textHashers = new Map<string, TextHasher>();
+  private readonly pendingHashers = new Map<string, Promise<void>>();
+  private readonly table: WorkerTable;
+  private readonly load: LoadTracker;
+  private readonly approx: PromptMemory;
+  private readonly overlay: PromptMemory | undefined;
+  private readonly scratch: Scratch;
+  private readonly costParams: CostParams;
+  private readonly scorers: readonly Scorer[];
+  private readonly scorerWeightSum: number;
+  private readonly picker: Picker;
+  private readonly filters: readonly Filter[];
+  private readonly now: () => number;
+  private readonly random: () => number;
+  /** Some event (or an injected index) may hold host/disk blocks: ask the index for tier counts. */
+  private lowerTiers: boolean;
+
+  // Per-pick state beyond the scratch arrays.
+  private keys: Uint32Array | undefined;
+  private keyCount = 0;
+  private textMode = false;
+  /** Tokens one prompt unit (block) stands for: B in token mode, blockChars / charsPerToken in text mode. */
+  private unitTokens = 0;
+  private unknown: CandidateSpec[] = NO_UNKNOWN;
+
+  private readonly picks = new Counter('kvrouter_picks_total', 'Endpoint picks by outcome.', 'outcome', [
+    'picked',
+    'no_workers',
+    'no_known_candidates',
+    'no_worker_for_role',
+    'all_busy',
+  ]);
+  private readonly overlapRatio = new Histogram(
+    'kvrouter_pick_overlap_ratio',
+    'Overlap of the picked worker as a fraction of the prompt blocks.',
+    [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
+  );
+  private readonly latency = new Histogram('kvrouter_pick_latency_seconds', 'Time spent in pickEndpoint, hashing included.', [
+    5e-6, 1e-5, 2e-5, 4e-5, 8e-5, 1.2e-4, 2.5e-4, 5e-4, 1e-3, 1e-2, 0.1,
+  ]);
+  private readonly eventsApplied = new Counter('kvrouter_events_applied_total', 'KV events applied without error.');
+  private readonly eventsRejected = new Counter(
+    'kvrouter_events_rejected_total',
+    'KV events wholly or partly rejected, by reason.',
+    'reason',
+    ['PARENT_NOT_FOUND', 'BLOCK_NOT_FOUND', 'INVALID_SEQUENCE', 'UNKNOWN_WORKER'],
+  );
+  private readonly blocksApplied = new Counter(
+    'kvrouter_event_blocks_applied_total',
+    'Block entries added, removed or cleared by KV events.',
+  );
+  private readonly requestIdAnomalies = new Counter(
+    'kvrouter_request_id_anomalies_total',
+    'Request ids that were no-ops: duplicate on pick, unknown on markPrefillComplete or free.',
+    'kind',
+    ['duplicate', 'unknown_prefill_complete', 'unknown_free'],
+  );
+  private readonly requestsExpired = new Counter('kvrouter_requests_expired_total', 'Tracked requests dropped after the request expiry without being freed.');
+  private readonly unknownCandidates = new Counter('kvrouter_unknown_candidates_total', 'Candidates named in requests that the router does not know.');
+  private readonly loadUpdates = new Counter('kvrouter_load_updates_total', 'Pushed load metrics by outcome.', 'outcome', ['accepted', 'unknown_worker']);
+  private readonly workersAutoRegistered = new Counter('kvrouter_workers_auto_registered_total', 'Workers registered by their first event or metrics.');
+
+  /** @internal Use {@link createRouter}. */
+  constructor(config: RouterConfig, index: RouterIndex, hashers: Map<string, Hasher>, externalIndex: boolean) {
+    this.config = config;
+    this.index = index;
+    this.hashers = hashers;
+    this.now = config.now;
+    this.random = config.random;
+    this.lowerTiers = externalIndex;
+    this.load = new LoadTracker(config.metricsStalenessMs, config.requestExpiryMs);
+    this.approx = new PromptMemory(config.approximateTtlMs, config.approximateMaxBlocksPerWorker, config.now);
+    this.overlay = config.predictedOverlay.enabled
+      ? new PromptMemory(config.predictedOverlay.ttlMs, config.approximateMaxBlocksPerWorker, config.now)
+      : undefined;
+    this.table = new WorkerTable((capacity) => {
+      this.load.ensureSlots(capacity);
+      this.scratch.ensure(capacity);
+    });
+    this.scratch = new Scratch(this.table);
+    this.costParams = {
+      blockSize: config.blockSize,
+      overlapCredit: config.overlapCredit,
+      hostWeight: config.hostWeight,
+      diskWeight: config.diskWeight,
+      prefillLoadScale: config.prefillLoadScale,
+    };
+    this.scorers = config.scorers ?? [
+      prefixScorer(config.weights.prefix),
+      queueScorer(config.weights.queue),
+      kvUtilizationScorer(config.weights.kv),
+    ];
+    this.scorerWeightSum = this.scorers.reduce((s, x) => s + x.weight, 0);
+    if (!(this.scorerWeightSum > 0)) throw new RangeError('router config: scorers: the weights must sum to more than 0');
+    this.picker = config.picker === 'max' ? maxPicker : config.picker === 'random' ? randomPicker : config.picker;
+    this.filters = config.filters;
+  }
+
+  // ───────────────────────────── workers ─────────────────────────────
+
+  /**
+   * Registers a worker, or updates a registered one: role, endpoint and kvEvents are replaced,
+   * new ranks are added (ranks are removed only by {@link Router.removeWorker}).
+   * Throws TypeError / RangeError on bad arguments.
+   */
+  addWorker(spec: WorkerSpec): void {
+    if (spec === null || typeof spec !== 'object') throw new TypeError(`addWorker: expected an object, got ${describe(spec)}`);
+    const workerId = checkWorkerId(spec.workerId, 'addWorker: workerId');
+    const ranks = spec.dpRanks ?? [0];
+    if (!Array.isArray(ranks) || ranks.length === 0) {
+      throw new TypeError(`addWorker: dpRanks must be a non-empty array of ranks, got ${describe(ranks)}`);
+    }
+    for (const r of ranks) checkRank(r, 'addWorker: dpRanks[]');
+    const role = spec.role ?? 'both';
+    if (role !== 'prefill' && role !== 'decode' && role !== 'both') {
+      throw new TypeError(`addWorker: role must be 'prefill', 'decode' or 'both', got ${describe(role)}`);
+    }
+    const endpoint = spec.endpoint ?? workerId;
+    if (typeof endpoint !== 'string' || endpoint === '') {
+      throw new TypeError(`addWorker: endpoint must be a non-empty string, got ${describe(endpoint)}`);
+    }
+    const kvEvents = spec.kvEvents ?? this.config.kvEvents;
+    if (typeof kvEvents !== 'boolean') throw new TypeError(`addWorker: kvEvents must be a boolean, got ${describe(kvEvents)}`);
+    for (const slot of this.table.upsert(workerId, ranks, role, endpoint, kvEvents)) this.resetSlot(slot);
+  }
+
+  /**
+   * Forgets a worker (every rank, or one): its index entries, load, tracked requests (they become
+   * no-ops) and approximate records. Unknown workers are a no-op.
+   */
+  removeWorker(workerId: string, dpRank?: number): void {
+    checkWorkerId(workerId, 'removeWorker: workerId');
+    if (dpRank !== undefined) checkRank(dpRank, 'removeWorker: dpRank');
+    this.index.removeWorker(workerId, dpRank);
+    for (const slot of this.table.remove(workerId, dpRank)) this.resetSlot(slot);
+  }
+
+  /** The registered workers. */
+  workers(): WorkerInfo[] {
+    return this.table.list();
+  }
+
+  private resetSlot(slot: number): void {
+    this.load.resetSlot(slot);
+    this.approx.clearSlot(slot);
+    this.overlay?.clearSlot(slot);
+  }
+
+  /** Registers `(workerId, dpRank)` on first sight when allowed; returns false when it must be dropped. */
+  private admit(workerId: string, dpRank: number): boolean {
+    if (this.table.slotOf(workerId, dpRank) >= 0) return true;
+    if (!this.config.autoRegisterWorkers) return false;
+    const existing = this.table.get(workerId);
+    if (existing === undefined) this.workersAutoRegistered.inc();
+    this.addWorker(
+      existing === undefined
+        ? { workerId, dpRanks: [dpRank] }
+        : { workerId, dpRanks: [dpRank], role: existing.role, endpoint: existing.endpoint, kvEvents: existing.kvEvents },
+    );
+    return true;
+  }
+
+  // ───────────────────────────── events and load ─────────────────────────────
+
+  /**
+   * Applies a KV event to the index (see INDEX-SEMANTICS.md) and counts the outcome. Malformed
+   * events throw TypeError / RangeError and change nothing. Events of unregistered workers: see
+   * the class description.
+   */
+  applyEvent(event: KvEvent): ApplyResult {
+    if (event === null || typeof event !== 'object') throw new TypeError(`applyEvent: expected an event object, got ${describe(event)}`);
+    const workerId = checkWorkerId(event.workerId, 'applyEvent: workerId');
+    const dpRank = event.dpRank ?? 0;
+    checkRank(dpRank, 'applyEvent: dpRank');
+    const known = this.table.slotOf(workerId, dpRank) >= 0;
+    if (!known && !this.config.autoRegisterWorkers) {
+      this.eventsRejected.inc('UNKNOWN_WORKER');
+      return { applied: 0 };
+    }
+    const result = this.index.apply(event); // throws on malformed input before anything is registered
+    if (!known) this.admit(workerId, dpRank);
+    if (event.tier !== undefined && event.tier !== 'device') this.lowerTiers = true;
+    if (result.error === undefined) this.eventsApplied.inc();
+    else this.eventsRejected.inc(result.error);
+    this.blocksApplied.inc('', result.applied);
+    return result;
+  }
+
+  /**
+   * Records load metrics a worker pushed (DESIGN §5 names in camelCase; every field optional).
+   * Metrics older than `metricsStalenessMs` are ignored. Throws TypeError / RangeError on bad input.
+   */
+  updateLoad(workerId: string, dpRank: number, metrics: LoadMetrics): void {
+    checkWorkerId(workerId, 'updateLoad: workerId');
+    checkRank(dpRank, 'updateLoad: dpRank');
+    const m = validateLoadMetrics(metrics);
+    if (!this.admit(workerId, dpRank)) {
+      this.loadUpdates.inc('unknown_worker');
+      return;
+    }
+    this.load.setPushed(this.table.slotOf(workerId, dpRank), m, this.now());
+    this.loadUpdates.inc('accepted');
+  }
+
+  /** The request's prefill is done: its prefill tokens leave the predicted load. Unknown ids: no-op, counted; returns false. */
+  markPrefillComplete(requestId: string): boolean {
+    if (typeof requestId !== 'string') throw new TypeError(`markPrefillComplete: requestId must be a string, got ${describe(requestId)}`);
+    this.expire();
+    const ok = this.load.markPrefillComplete(requestId);
+    if (!ok) this.requestIdAnomalies.inc('unknown_prefill_complete');
+    return ok;
+  }
+
+  /** The request finished: it leaves the predicted load. Unknown ids: no-op, counted; returns false. */
+  free(requestId: string): boolean {
+    if (typeof requestId !== 'string') throw new TypeError(`free: requestId must be a string, got ${describe(requestId)}`);
+    this.expire();
+    const ok = this.load.free(requestId);
+    if (!ok) this.requestIdAnomalies.inc('unknown_free');
+    return ok;
+  }
+
+  /** Requests tracked in predicted load now. */
+  get activeRequests(): number {
+    return this.load.activeRequests;
+  }
+
+  private expire(): void {
+    const n = this.load.expire(this.now());
+    if (n > 0) this.requestsExpired.inc('', n);
+  }
+
+  // ───────────────────────────── hashers ─────────────────────────────
+
+  /** Prepares the hasher of a LoRA adapter so requests may name it. Idempotent. */
+  async prepareLora(loraName: string): Promise<void> {
+    if (typeof loraName !== 'string') throw new TypeError(`prepareLora: loraName must be a string, got ${describe(loraName)}`);
+    if (this.hashers.has(loraName)) return;
+    await this.once(`lora:${loraName}`, async () => {
+      this.hashers.set(loraName, await makeHasher(this.config, loraName));
+    });
+  }
+
+  /** Prepares the text hasher of a model so text requests may name it. Idempotent. */
+  async prepareTextModel(model: string): Promise<void> {
+    if (typeof model !== 'string' || model === '') throw new TypeError(`prepareTextModel: model must be a non-empty string, got ${describe(model)}`);
+    if (this.textHashers.has(model)) return;
+    await this.once(`text:${model}`, async () => {
+      this.textHashers.set(model, await createTextHasher({ model }));
+    });
+  }
+
+  private async once(key: string, make: () => Promise<void>): Promise<void> {
+    let p = this.pendingHashers.get(key);
+    if (p === undefined) {
+      p = make().finally(() => this.pendingHashers.delete(key));
+      this.pendingHashers.set(key, p);
+    }
+    await p;
+  }
+
+  /** {@link Router.pickEndpoint}, preparing the request's LoRA or text-model hasher first when needed. */
+  async pickEndpointAsync(request: PickRequest): Promise<PickResult> {
+    if (request !== null && typeof request === 'object') {
+      const r = request as { text?: unknown; model?: unknown; loraName?: unknown };
+      if (typeof r.text === 'string' && typeof r.model === 'string' && r.model !== '') await this.prepareTextModel(r.model);
+      else if (typeof r.loraName === 'string') await this.prepareLora(r.loraName);
+    }
+    return this.pickEndpoint(request);
+  }
+
+  // ───────────────────────────── picking ─────────────────────────────
+
+  /**
+   * Picks the endpoint for a request (DESIGN §6): overlap from the index (and approximate /
+   * overlay records), load from pushed metrics and predicted load, then the configured policy.
+   *
+   * Returns `{ ok: true, … }` with the pick, or `{ ok: false, reason, status }` when no worker can
+   * take it: answer HTTP `status` (503, or 529 when every eligible worker is busy). With a
+   * `requestId` the request joins its worker's predicted load until {@link Router.free}.
+   * Throws TypeError / RangeError for malformed requests (nothing is recorded then).
+   */
+  pickEndpoint(request: PickRequest): PickResult {
+    const started = performance.now();
+    const failure = this.evaluate(request, 'pickEndpoint');
+    if (failure !== undefined) {
+      this.picks.inc(failure.reason.toLowerCase());
+      this.latency.observe((performance.now() - started) / 1000);
+      return failure;
+    }
+    const s = this.scratch;
+    const chosen = this.choose();
+    const slot = s.slot[chosen]!;
+    this.record(request, slot, chosen);
+    const result = new Picked(this, chosen);
+    this.picks.inc('picked');
+    this.overlapRatio.observe(s.promptBlocks > 0 ? s.overlapBlocks[chosen]! / s.promptBlocks : 0);
+    this.latency.observe((performance.now() - started) / 1000);
+    return result;
+  }
+
+  /**
+   * Scores every eligible candidate in [0, 1] (higher is better) without picking or recording
+   * anything, so an EPP can use the router as one scorer among its own. Policy `'cost'`:
+   * `(c_max − c) / (c_max − c_min)`; policy `'weighted'`: the weighted scorers. Busy workers score 0.
+   * No eligible worker: an empty array.
+   */
+  scoreEndpoints(request: PickRequest): EndpointScore[] {
+    const failure = this.evaluate(request, 'scoreEndpoints');
+    const s = this.scratch;
+    const n = failure === undefined || failure.reason === 'ALL_BUSY' ? s.n : 0;
+    const out: EndpointScore[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      out[i] = { workerId: s.workerId(i), dpRank: s.dpRank(i), score: s.score[i]!, busy: s.busy[i] === 1 };
+    }
+    return out;
+  }
+
+  /** Chooses among the non-busy candidates; writes probabilities; returns the candidate index. */
+  private choose(): number {
+    const s = this.scratch;
+    const n = s.n;
+    let m = 0;
+    const usesCost = this.config.policy === 'cost';
+    for (let i = 0; i < n; i++) {
+      s.probability[i] = 0;
+      if (s.busy[i] === 1) continue;
+      s.pickIndex[m] = i;
+      s.pickValues[m] = usesCost ? s.cost[i]! : s.score[i]!;
+      m++;
+    }
+    let j: number;
+    if (!usesCost) j = this.picker.pick(s.pickValues, m, this.random, s.pickProbs);
+    else if (this.config.temperature === 0) j = pickMin(s.pickValues, m, this.random, s.pickProbs);
+    else {
+      softmaxProbabilities(s.pickValues, m, this.config.temperature, s.pickProbs);
+      j = sampleIndex(s.pickProbs, m, this.random);
+    }
+    for (let k = 0; k < m; k++) s.probability[s.pickIndex[k]!] = s.pickProbs[k]!;
+    return s.pickIndex[j]!;
+  }
+
+  /** After a pick: approximate / overlay records and predicted load. */
+  private record(request: PickRequest, slot: number, chosen: number): void {
+    const s = this.scratch;
+    const keys = this.keys;
+    if (keys !== undefined) {
+      if (this.textMode || this.table.slotKvEvents[slot] === 0) this.approx.record(slot, keys, this.keyCount);
+      else if (this.overlay !== undefined) this.overlay.record(slot, keys, this.keyCount);
+    }
+    const requestId = request.requestId;
+    if (requestId === undefined || keys === undefined) return;
+    const uncached = s.promptTokens - s.overlapBlocks[chosen]! * this.unitTokens;
+    const outcome = this.load.add(
+      requestId,
+      slot,
+      keys,
+      this.keyCount,
+      this.unitTokens / this.config.blockSize,
+      uncached > 0 ? uncached : 0,
+      this.now(),
+    );
+    if (outcome === 'duplicate') this.requestIdAnomalies.inc('duplicate');
+  }
+
+  /**
+   * Validates the request, lists eligible candidates, hashes, and fills the scratch arrays with
+   * overlap, load, cost, busy flags and scores. Returns a failure when no worker can take it.
+   */
+  private evaluate(request: PickRequest, caller: string): PickFailure | undefined {
+    if (request === null || typeof request !== 'object') {
+      throw new TypeError(`${caller}: request must be an object, got ${describe(request)}`);
+    }
+    const req = request as PickRequest & { text?: unknown; model?: unknown; tokens?: unknown; loraName?: unknown };
+    const role = req.role;
+    if (role !== undefined && role !== 'prefill' && role !== 'decode') {
+      throw new TypeError(`${caller}: role must be 'prefill' or 'decode' (or absent), got ${describe(role)}`);
+    }
+    if (req.requestId !== undefined && (typeof req.requestId !== 'string' || req.requestId === '')) {
+      throw new TypeError(`${caller}: requestId must be a non-empty string, got ${describe(req.requestId)}`);
+    }
+    const candidates = req.candidates;
+    if (candidates !== undefined) checkCandidates(candidates, caller);
+    let hasher: Hasher | undefined;
+    let textHasher: TextHasher | undefined;
+    if (req.tokens !== undefined) {
+      const t = req.tokens as { length?: unknown } | null;
+      if (t === null || typeof t !== 'object' || typeof t.length !== 'number') {
+        throw new TypeError(`${caller}: tokens must be an array-like of integers, got ${describe(req.tokens)}`);
+      }
+      const lora = req.loraName ?? '';
+      if (typeof lora !== 'string') throw new TypeError(`${caller}: loraName must be a string, got ${describe(lora)}`);
+      hasher = this.hashers.get(lora);
+      if (hasher === undefined) {
+        throw new RangeError(`${caller}: LoRA '${lora}' is not prepared: list it in config.loraNames or await router.prepareLora('${lora}')`);
+      }
+    } else if (req.text !== undefined) {
+      if (typeof req.text !== 'string') throw new TypeError(`${caller}: text must be a string, got ${describe(req.text)}`);
+      if (typeof req.model !== 'string' || req.model === '') {
+        throw new TypeError(`${caller}: a text request needs model, a non-empty string; got ${describe(req.model)}`);
+      }
+      textHasher = this.textHashers.get(req.model);
+      if (textHasher === undefined) {
+        throw new RangeError(
+          `${caller}: text model '${req.model}' is not prepared: await router.prepareTextModel('${req.model}') or use pickEndpointAsync`,
+        );
+      }
+    } else {
+      throw new TypeError(`${caller}: request needs tokens (an array-like of integers) or text and model`);
+    }
+
+    const now = this.now();
+    this.expire();
+    const s = this.scratch;
+    const table = this.table;
+
+    // 1. Candidates: the subset, or every registered cache; then the role filter.
+    s.begin();
+    this.unknown = NO_UNKNOWN;
+    if (candidates !== undefined) {
+      for (const c of candidates) {
+        const workerId = typeof c === 'string' ? c : c.workerId;
+        const rank = typeof c === 'string' ? undefined : c.dpRank;
+        if (rank === undefined) {
+          let any = false;
+          for (const slot of table.slotsOf(workerId)) {
+            s.push(slot);
+            any = true;
+          }
+          if (!any) this.noteUnknown(c);
+        } else {
+          const slot = table.slotOf(workerId, rank);
+          if (slot >= 0) s.push(slot);
+          else this.noteUnknown(c);
+        }
+      }
+      if (s.n === 0) return this.fail(table.size === 0 ? 'NO_WORKERS' : 'NO_KNOWN_CANDIDATES');
+    } else {
+      const active = table.activeSlots;
+      for (let i = 0; i < active.length; i++) s.slot[i] = active[i]!;
+      s.n = active.length;
+      if (s.n === 0) return this.fail('NO_WORKERS');
+    }
+    const wantA = role === 'prefill' ? ROLE_PREFILL : role === 'decode' ? ROLE_DECODE : ROLE_BOTH;
+    const wantB = ROLE_BOTH;
+    let n = 0;
+    let anyApproximate = false;
+    for (let i = 0; i < s.n; i++) {
+      const slot = s.slot[i]!;
+      const r = table.slotRole[slot];
+      if (r !== wantA && r !== wantB) continue;
+      if (table.slotKvEvents[slot] === 0) anyApproximate = true;
+      s.slot[n++] = slot;
+    }
+    s.n = n;
+    if (n === 0) return this.fail('NO_WORKER_FOR_ROLE');
+
+    // 2. Hash and match. The hasher's views are valid until its next call: use them now.
+    const overlap = s.overlapBlocks;
+    const dev = s.device;
+    const host = s.host;
+    const disk = s.disk;
+    overlap.fill(0, 0, n);
+    dev.fill(0, 0, n);
+    host.fill(0, 0, n);
+    disk.fill(0, 0, n);
+    this.keys = undefined;
+    this.keyCount = 0;
+    if (hasher !== undefined) {
+      const tokens = req.tokens as ArrayLike<number>;
+      const pairs = hasher.blockHashesU32(tokens); // validates every token
+      const count = pairs.length >>> 1;
+      this.textMode = false;
+      this.unitTokens = this.config.blockSize;
+      s.promptTokens = tokens.length;
+      s.promptBlocks = count;
+      if (count > 0) {
+        const scores = this.index.findMatchesU32(pairs, count);
+        if (scores.size > 0) {
+          const lowerTiers = this.lowerTiers;
+          for (let i = 0; i < n; i++) {
+            const slot = s.slot[i]!;
+            const workerId = table.slotWorker[slot]!;
+            const rank = table.slotRank[slot]!;
+            const o = scores.get(workerId, rank);
+            if (o === 0) continue;
+            overlap[i] = o;
+            if (lowerTiers) {
+              const t = scores.tiers(workerId, rank);
+              dev[i] = t.device;
+              host[i] = t.host;
+              disk[i] = t.disk;
+            } else dev[i] = o;
+          }
+        }
+        // Sequence hashes are needed to record or track the prompt; computed in place over `pairs`.
+        if (anyApproximate || this.overlay !== undefined || req.requestId !== undefined) {
+          this.keys = hasher.sequenceHashesU32(pairs, count);
+          this.keyCount = count;
+        }
+      }
+      if (this.keys !== undefined && (anyApproximate || this.overlay !== undefined)) {
+        for (let i = 0; i < n; i++) {
+          const slot = s.slot[i]!;
+          const memory = table.slotKvEvents[slot] === 0 ? this.approx : this.overlay;
+          if (memory === undefined) continue;
+          const d = memory.overlap(slot, this.keys, count);
+          if (d > overlap[i]!) {
+            // Blocks beyond the exact run count as device blocks.
+            dev[i] = dev[i]! + (d - overlap[i]!);
+            overlap[i] = d;
+          }
+        }
+      }
+    } else {
+      const th = textHasher!;
+      const text = req.text as string;
+      const keys = th.blockHashesU32(text);
+      const count = keys.length >>> 1;
+      this.textMode = true;
+      this.unitTokens = th.blockChars / this.config.textCharsPerToken;
+      s.promptTokens = Math.ceil(text.length / this.config.textCharsPerToken);
+      s.promptBlocks = count;
+      if (count > 0) {
+        this.keys = keys;
+        this.keyCount = count;
+        for (let i = 0; i < n; i++) {
+          const d = this.approx.overlap(s.slot[i]!, keys, count);
+          overlap[i] = d;
+          dev[i] = d;
+        }
+      }
+    }
+
+    // 3. Load, cost, busy flags.
+    const p = this.costParams;
+    const creditScale = role === 'decode' ? 0 : 1;
+    const unitBlocks = this.unitTokens / p.blockSize;
+    const busyPrefill = this.config.busyThresholds.prefillTokens;
+    const busyFraction = this.config.busyThresholds.decodeBlocksFraction;
+    const load = this.load;
+    let notBusy = 0;
+    for (let i = 0; i < n; i++) {
+      const slot = s.slot[i]!;
+      const fresh = load.isFresh(slot, now);
+      const activePrefill = load.activePrefillTokens(slot, fresh);
+      const activeBlocks = load.activeBlocks(slot, fresh);
+      const credit = overlapCreditBlocks(p, dev[i]!, host[i]!, disk[i]!, creditScale) * unitBlocks;
+      const prefill = prefillBlocksAfterCredit(p, activePrefill, s.promptTokens, credit);
+      const decode = decodeBlocksWith(activeBlocks, s.promptBlocks * unitBlocks, overlap[i]! * unitBlocks);
+      s.prefillBlocks[i] = prefill;
+      s.decodeBlocks[i] = decode;
+      s.cost[i] = routingCost(p, prefill, decode);
+      s.queue[i] = load.queue(slot, fresh);
+      const usage = load.usage(slot, fresh);
+      s.kvUsage[i] = usage;
+      const busy =
+        (busyPrefill !== undefined && activePrefill > busyPrefill) || (busyFraction !== undefined && usage > busyFraction);
+      s.busy[i] = busy ? 1 : 0;
+      if (!busy) notBusy++;
+    }
+
+    // 4. Custom filters drop candidates (compacting every per-candidate array).
+    if (this.filters.length > 0) {
+      notBusy = this.applyFilters();
+      if (s.n === 0) return this.fail('NO_WORKERS');
+    }
+
+    // 5. Scores in [0, 1].
+    if (this.config.policy === 'cost') costScores(s.cost, s.n, s.score);
+    else {
+      s.score.fill(0, 0, s.n);
+      for (const scorer of this.scorers) {
+        if (scorer.weight === 0) continue;
+        scorer.score(s, s.part);
+        addWeighted(s.score, s.part, scorer.weight / this.scorerWeightSum, s.n);
+      }
+    }
+    for (let i = 0; i < s.n; i++) if (s.busy[i] === 1) s.score[i] = 0;
+    if (notBusy === 0) return this.fail('ALL_BUSY');
+    return undefined;
+  }
+
+  private applyFilters(): number {
+    const s = this.scratch;
+    let kept = 0;
+    let notBusy = 0;
+    for (let i = 0; i < s.n; i++) {
+      let keep = true;
+      for (const f of this.filters) {
+        if (!f.keep(s, i)) {
+          keep = false;
+          break;
+        }
+      }
+      if (!keep) continue;
+      // Compact after the loop over filters so they always see consistent rows.
+      s.slot[kept] = s.slot[i]!;
+      s.overlapBlocks[kept] = s.overlapBlocks[i]!;
+      s.device[kept] = s.device[i]!;
+      s.host[kept] = s.host[i]!;
+      s.disk[kept] = s.disk[i]!;
+      s.prefillBlocks[kept] = s.prefillBlocks[i]!;
+      s.decodeBlocks[kept] = s.decodeBlocks[i]!;
+      s.cost[kept] = s.cost[i]!;
+      s.queue[kept] = s.queue[i]!;
+      s.kvUsage[kept] = s.kvUsage[i]!;
+      s.busy[kept] = s.busy[i]!;
+      if (s.busy[i] === 0) notBusy++;
+      kept++;
+    }
+    s.n = kept;
+    return notBusy;
+  }
+
+  private noteUnknown(c: CandidateSpec): void {
+    if (this.unknown === NO_UNKNOWN) this.unknown = [];
+    this.unknown.push(typeof c === 'string' ? c : { ...c });
+    this.unknownCandidates.inc();
+  }
+
+  private fail(reason: PickFailureReason): PickFailure {
+    const messages: Record<PickFailureReason, string> = {
+      NO_WORKERS: 'no worker is registered',
+      NO_KNOWN_CANDIDATES: 'none of the candidates is a registered worker',
+      NO_WORKER_FOR_ROLE: 'no candidate worker has a role that can serve this request',
+      ALL_BUSY: 'every eligible worker is above its busy threshold',
+    };
+    return { ok: false, reason, status: HTTP_STATUS[reason], message: messages[reason], unknownCandidates: this.unknown };
+  }
+
+  /** @internal Snapshot of the last evaluation for a {@link Picked} result. */
+  snapshotCandidates(): CandidateSnapshot {
+    const s = this.scratch;
+    const n = s.n;
+    const ids: string[] = new Array(n);
+    const ranks: number[] = new Array(n);
+    const endpoints: string[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const slot = s.slot[i]!;
+      ids[i] = this.table.slotWorker[slot]!;
+      ranks[i] = this.table.slotRank[slot]!;
+      endpoints[i] = this.table.slotEndpoint[slot]!;
+    }
+    return {
+      ids,
+      ranks,
+      endpoints,
+      promptBlocks: s.promptBlocks,
+      overlap: s.overlapBlocks.slice(0, n),
+      device: s.device.slice(0, n),
+      host: s.host.slice(0, n),
+      disk: s.disk.slice(0, n),
+      prefill: s.prefillBlocks.slice(0, n),
+      decode: s.decodeBlocks.slice(0, n),
+      cost: s.cost.slice(0, n),
+      score: s.score.slice(0, n),
+      probability: s.probability.slice(0, n),
+      busy: s.busy.slice(0, n),
+      unknown: this.unknown,
+    };
+  }
+
+  // ───────────────────────────── observability ─────────────────────────────
+
+  /** Prometheus text exposition (format 0.0.4) of the router's metrics, names `kvrouter_*`. */
+  metrics(): string {
+    const out: string[] = [];
+    const now = this.now();
+    this.expire();
+    this.picks.write(out);
+    this.overlapRatio.write(out);
+    this.latency.write(out);
+    this.eventsApplied.write(out);
+    this.eventsRejected.write(out);
+    this.blocksApplied.write(out);
+    this.loadUpdates.write(out);
+    this.workersAutoRegistered.write(out);
+    this.requestIdAnomalies.write(out);
+    this.requestsExpired.write(out);
+    this.unknownCandidates.write(out);
+    const stats = this.index.stats();
+    writeGauge(out, 'kvrouter_index_nodes', 'Index tree nodes in use.', stats.nodes);
+    writeGauge(out, 'kvrouter_index_entries', '(worker, block) entries held by the index.', stats.entries);
+    writeGauge(out, 'kvrouter_index_bytes', 'Bytes of typed-array storage reserved by the index.', stats.bytes);
+    writeGauge(out, 'kvrouter_approximate_blocks', 'Blocks remembered by approximate mode (expired ones may linger until touched).', this.approx.totalSize());
+    writeGauge(out, 'kvrouter_workers', 'Registered caches (worker, dpRank).', this.table.size);
+    writeGauge(out, 'kvrouter_active_requests', 'Requests tracked in predicted load.', this.load.activeRequests);
+    let stale = 0;
+    const active = this.table.activeSlots;
+    for (let i = 0; i < active.length; i++) if (this.load.isStale(active[i]!, now)) stale++;
+    writeGauge(out, 'kvrouter_stale_workers', 'Caches whose pushed load metrics are older than the staleness limit.', stale);
+    return out.join('\n') + '\n';
+  }
+}
+
+/** @internal */
+interface CandidateSnapshot {
+  ids: string[];
+  ranks: number[];
+  endpoints: string[];
+  promptBlocks: number;
+  overlap: Float64Array;
+  device: Float64Array;
+  host: Float64Array;
+  disk: Float64Array;
+  prefill: Float64Array;
+  decode: Float64Array;
+  cost: Float64Array;
+  score: Float64Array;
+  probability: Float64Array;
+  busy: Uint8Array;
+  unknown: CandidateSpec[];
+}
+
+/** A successful pick; `candidates` objects are built on first access. */
+class Picked implements PickSuccess {
+  readonly ok = true;
+  readonly workerId: string;
+  readonly dpRank: number;
+  readonly endpoint: string;
+  readonly overlapBlocks: number;
+  readonly promptBlocks: number;
+  readonly cost: number;
+  readonly unknownCandidates: CandidateSpec[];
+  #snapshot: CandidateSnapshot;
+  #candidates: CandidateScore[] | undefined;
+
+  constructor(router: Router, chosen: number) {
+    const snap = router.snapshotCandidates();
+    this.#snapshot = snap;
+    this.workerId = snap.ids[chosen]!;
+    this.dpRank = snap.ranks[chosen]!;
+    this.endpoint = snap.endpoints[chosen]!;
+    this.overlapBlocks = snap.overlap[chosen]!;
+    this.promptBlocks = snap.promptBlocks;
+    this.cost = snap.cost[chosen]!;
+    this.unknownCandidates = snap.unknown;
+  }
+
+  get candidates(): CandidateScore[] {
+    if (this.#candidates !== undefined) return this.#candidates;
+    const s = this.#snapshot;
+    const out: CandidateScore[] = new Array(s.ids.length);
+    for (let i = 0; i < s.ids.length; i++) {
+      out[i] = {
+        workerId: s.ids[i]!,
+        dpRank: s.ranks[i]!,
+        overlapBlocks: s.overlap[i]!,
+        tiers: s.overlap[i] === 0 ? { ...EMPTY_TIERS } : { device: s.device[i]!, host: s.host[i]!, disk: s.disk[i]! },
+        prefillBlocks: s.prefill[i]!,
+        decodeBlocks: s.decode[i]!,
+        cost: s.cost[i]!,
+        score: s.score[i]!,
+        probability: s.probability[i]!,
+        busy: s.busy[i] === 1,
+      };
+    }
+    this.#candidates = out;
+    return out;
+  }
+
+  /** Plain-object form (JSON.stringify includes the candidates). */
+  toJSON(): PickSuccess {
+    return {
+      ok: true,
+      workerId: this.workerId,
+      dpRank: this.dpRank,
+      endpoint: this.endpoint,
+      overlapBlocks: this.overlapBlocks,
+      promptBlocks: this.promptBlocks,
+      cost: this.cost,
+      candidates: this.candidates,
+      unknownCandidates: this.unknownCandidates,
+    };
+  }
+}
+
+function checkWorkerId(v: unknown, what: string): string {
+  if (typeof v !== 'string' || v === '') throw new TypeError(`${what} must be a non-empty string, got ${describe(v)}`);
+  return v;
+}
+
+function checkRank(v: unknown, what: string): number {
+  if (typeof v !== 'number') throw new TypeError(`${what} must be a number, got ${describe(v)}`);
+  if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${what} must be a non-negative integer, got ${v}`);
+  return v;
+}
+
+function checkCandidates(candidates: unknown, caller: string): void {
+  if (!Array.isArray(candidates)) throw new TypeError(`${caller}: candidates must be an array, got ${describe(candidates)}`);
+  if (candidates.length === 0) throw new RangeError(`${caller}: candidates must not be empty (omit it to consider every worker)`);
+  for (let i = 0; i < candidates.length; i++) {
+    const c: unknown = candidates[i];
+    if (typeof c === 'string') {
+      if (c === '') throw new TypeError(`${caller}: candidates[${i}] must be a non-empty worker id`);
+      continue;
+    }
+    if (c === null || typeof c !== 'object') {
+      throw new TypeError(`${caller}: candidates[${i}] must be a worker id or { workerId, dpRank? }, got ${describe(c)}`);
+    }
+    const o = c as { workerId?: unknown; dpRank?: unknown };
+    checkWorkerId(o.workerId, `${caller}: candidates[${i}].workerId`);
+    if (o.dpRank !== undefined) checkRank(o.dpRank, `${caller}: candidates[${i}].dpRank`);
+  }
+}

@@ -1,0 +1,88 @@
+import type { CandidateTable } from './plugins.js';
+import type { WorkerTable } from './workers.js';
+
+/**
+ * Per-pick working arrays, sized to the slot capacity and reused by every pick (no per-pick
+ * allocation). Doubles as the {@link CandidateTable} plugins see.
+ *
+ * @internal
+ */
+export class Scratch implements CandidateTable {
+  n = 0;
+  promptBlocks = 0;
+  promptTokens = 0;
+
+  slot = new Int32Array(0);
+  overlapBlocks = new Float64Array(0);
+  device = new Float64Array(0);
+  host = new Float64Array(0);
+  disk = new Float64Array(0);
+  prefillBlocks = new Float64Array(0);
+  decodeBlocks = new Float64Array(0);
+  cost = new Float64Array(0);
+  score = new Float64Array(0);
+  probability = new Float64Array(0);
+  queue = new Float64Array(0);
+  kvUsage = new Float64Array(0);
+  busy = new Uint8Array(0);
+  /** Compacted non-busy candidates for the picker. */
+  pickIndex = new Int32Array(0);
+  pickValues = new Float64Array(0);
+  pickProbs = new Float64Array(0);
+  /** One scorer's output. */
+  part = new Float64Array(0);
+  /** Slot → stamp of the pick that listed it (dedupes candidates). */
+  seen = new Uint32Array(0);
+  private stamp = 0;
+
+  constructor(private readonly workers: WorkerTable) {}
+
+  /** Grows every array to `capacity` entries. */
+  ensure(capacity: number): void {
+    if (capacity <= this.slot.length) return;
+    this.slot = new Int32Array(capacity);
+    this.overlapBlocks = new Float64Array(capacity);
+    this.device = new Float64Array(capacity);
+    this.host = new Float64Array(capacity);
+    this.disk = new Float64Array(capacity);
+    this.prefillBlocks = new Float64Array(capacity);
+    this.decodeBlocks = new Float64Array(capacity);
+    this.cost = new Float64Array(capacity);
+    this.score = new Float64Array(capacity);
+    this.probability = new Float64Array(capacity);
+    this.queue = new Float64Array(capacity);
+    this.kvUsage = new Float64Array(capacity);
+    this.busy = new Uint8Array(capacity);
+    this.pickIndex = new Int32Array(capacity);
+    this.pickValues = new Float64Array(capacity);
+    this.pickProbs = new Float64Array(capacity);
+    this.part = new Float64Array(capacity);
+    const seen = new Uint32Array(capacity);
+    seen.set(this.seen);
+    this.seen = seen;
+  }
+
+  /** Starts a pick's candidate list. */
+  begin(): void {
+    this.n = 0;
+    if (++this.stamp === 0xffffffff) {
+      this.seen.fill(0);
+      this.stamp = 1;
+    }
+  }
+
+  /** Adds a slot unless already listed in this pick. */
+  push(slot: number): void {
+    if (this.seen[slot] === this.stamp) return;
+    this.seen[slot] = this.stamp;
+    this.slot[this.n++] = slot;
+  }
+
+  workerId(i: number): string {
+    return this.workers.slotWorker[this.slot[i]!]!;
+  }
+
+  dpRank(i: number): number {
+    return this.workers.slotRank[this.slot[i]!]!;
+  }
+}
