@@ -243,6 +243,16 @@ describe('createHasher: scratch buffers and memory', () => {
     }
   });
 
+  it('accepts its own previous result as input (a view into its scratch memory), even when memory grows', async () => {
+    const hasher = await createHasher({ blockSize: 1 });
+    const pairs = hasher.blockHashesU32(randomTokens(100_000, 4)); // 200K u32 at the start of scratch
+    const expected = referenceBlockHashes(Array.from(pairs.subarray(0, 300)), 1, 1337n);
+    // Hashing those 200K words as tokens needs 2.4 MB of scratch: memory grows under the view.
+    const hashes = hasher.blockHashesU32(pairs);
+    expect(hashes.length).toBe(400_000);
+    expect(fromPairs(hashes.subarray(0, 600))).toEqual(expected);
+  });
+
   it('repeated calls of the same length reuse the returned view object', async () => {
     const hasher = await createHasher({ blockSize: 4 });
     const a = hasher.blockHashesU32(randomTokens(40, 1));
@@ -296,6 +306,10 @@ describe('createHasher: validation', () => {
       expect(() => hasher.blockHashes(bad as unknown as number[])).toThrow(TypeError);
       expect(() => hasher.blockHashesU32(bad as unknown as number[])).toThrow(TypeError);
     }
+    expect(() => hasher.blockHashes({ length: -1 } as unknown as number[])).toThrow(
+      new TypeError('blockHashes: tokens must be an array-like of numbers, got Object'),
+    );
+    expect(() => hasher.blockHashes({ length: 2.5 } as unknown as number[])).toThrow(TypeError);
     expect(() => hasher.blockHashes(null as unknown as number[])).toThrow(
       new TypeError('blockHashes: tokens must be an array-like of numbers, got null'),
     );

@@ -116,13 +116,15 @@ class WasmBlockHasher implements Hasher {
   }
 
   blockHashesU32(tokens: ArrayLike<number>): Uint32Array {
-    if (tokens === null || typeof tokens !== 'object' || typeof tokens.length !== 'number') {
+    if (tokens === null || typeof tokens !== 'object' || !(Number.isSafeInteger(tokens.length) && tokens.length >= 0)) {
       throw new TypeError(`blockHashes: tokens must be an array-like of numbers, got ${describe(tokens)}`);
     }
     const blockSize = this.blockSize;
     const nBlocks = Math.floor(tokens.length / blockSize);
     const nTokens = nBlocks * blockSize;
     const kernel = this.kernel;
+    // A view into our own memory could be detached by reserve() below: copy it out first.
+    if (tokens instanceof Uint32Array && tokens.buffer === kernel.u32.buffer) tokens = tokens.slice(0, nTokens);
     const inPtr = kernel.reserve(nBlocks * 8, nTokens * 4);
     const at = inPtr >>> 2;
     if (tokens instanceof Uint32Array) {
