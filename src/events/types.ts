@@ -63,4 +63,9 @@ export interface MessageMeta {
   seq?: bigint;
   /** Transport name for counters and logs, e.g. `nats`, `jetstream`, `zmq`, `inproc`. */
   transport?: string;
+  /**
+   * The payload answers a resync (a ZMQ replay, a dump): applied without sequence or event-id
+   * checks, and without updating the tracked sequence.
+   */
+  replay?: boolean;
 }
