@@ -1,8 +1,36 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createHasher, xxh3_64 } from '../src/hashing/index.js';
 import type { Hasher } from '../src/hashing/index.js';
 import { referenceXxh3_64 } from './reference/xxh3.js';
-import fixtures from '../../shared/fixtures/hash-vectors.json' with { type: 'json' };
+
+interface VectorFile {
+  algorithm: string;
+  rawBytes: Array<{ bytes: string; seed: string; hash: string }>;
+  cases: Array<{
+    tokens: number[];
+    blockSize: number;
+    blockHashes: string[];
+    sequenceHashes: string[];
+    loraName?: string;
+    cacheNamespace?: string;
+    note?: string;
+  }>;
+}
+
+/** The shared vectors (made with Python xxhash): a copy in the repo, else ../shared beside it. */
+function loadVectors(): VectorFile | undefined {
+  const candidates = ['fixtures/hash-vectors.json', '../../shared/fixtures/hash-vectors.json'];
+  for (const rel of candidates) {
+    const url = new URL(rel, import.meta.url);
+    if (existsSync(url)) return JSON.parse(readFileSync(url, 'utf8')) as VectorFile;
+  }
+  const message = `hash-vectors.json not found (looked for test/${candidates.join(', test/')})`;
+  if (process.env['CI'] === 'true') throw new Error(message);
+  console.warn(`\n!!! SKIPPING the fixture-vector tests: ${message}\n`);
+  return undefined;
+}
+const vectors = loadVectors();
 
 const MASK64 = (1n << 64n) - 1n;
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -61,14 +89,21 @@ function randomTokens(n: number, seed: number): Uint32Array {
   return out;
 }
 
-describe('createHasher: fixture vectors (../shared/fixtures/hash-vectors.json)', () => {
+describe.skipIf(!vectors)('createHasher: fixture vectors (hash-vectors.json)', () => {
+  const fixtures = vectors ?? { algorithm: '', rawBytes: [], cases: [] };
+
+  it('has the raw-bytes vector', () => {
+    for (const v of fixtures.rawBytes) expect(xxh3_64(utf8(v.bytes), BigInt(v.seed))).toBe(BigInt(v.hash));
+    expect(fixtures.rawBytes.length).toBeGreaterThan(0);
+  });
+
   it('documents the algorithm the fixtures were made with', () => {
     expect(fixtures.algorithm).toContain('seed 1337');
     expect(fixtures.algorithm).toContain('sequence[i] = xxh3_64(le64(sequence[i-1]) || le64(block[i]), seed 1337)');
   });
 
   for (const [n, c] of fixtures.cases.entries()) {
-    const opts = c as { loraName?: string; cacheNamespace?: string; note?: string };
+    const opts = c;
     const label = `case ${n}: B=${c.blockSize}, ${c.tokens.length} tokens` +
       (opts.loraName !== undefined ? `, lora ${JSON.stringify(opts.loraName)}` : '') +
       (opts.cacheNamespace !== undefined ? `, namespace ${JSON.stringify(opts.cacheNamespace)}` : '') +
@@ -93,8 +128,9 @@ describe('createHasher: fixture vectors (../shared/fixtures/hash-vectors.json)',
   }
 
   it('covers LoRA and namespace cases', () => {
-    expect(fixtures.cases.some((c) => 'loraName' in c && c.loraName)).toBe(true);
-    expect(fixtures.cases.some((c) => 'cacheNamespace' in c && c.cacheNamespace)).toBe(true);
+    expect(fixtures.cases.some((c) => c.loraName)).toBe(true);
+    expect(fixtures.cases.some((c) => c.cacheNamespace)).toBe(true);
+    expect(fixtures.cases.some((c) => c.loraName && c.cacheNamespace)).toBe(true);
   });
 });
 

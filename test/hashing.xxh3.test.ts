@@ -2,7 +2,6 @@ import xxhash from 'xxhash-wasm';
 import { describe, expect, it } from 'vitest';
 import { xxh3_64, xxh64 } from '../src/hashing/index.js';
 import { referenceXxh3_64 } from './reference/xxh3.js';
-import fixtures from '../../shared/fixtures/hash-vectors.json' with { type: 'json' };
 
 /**
  * Known answers from the reference C xxHash (through @node-rs/xxhash 1.7.8, run once by hand):
@@ -114,9 +113,7 @@ const u64 = (next: () => number): bigint => (BigInt(u32(next)) << 32n) | BigInt(
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 describe('reference XXH3 (test/reference/xxh3.ts)', () => {
-  it('matches the fixture raw-bytes vectors and Dynamo\'s published value', () => {
-    expect(fixtures.rawBytes.length).toBeGreaterThan(0);
-    for (const v of fixtures.rawBytes) expect(referenceXxh3_64(ascii(v.bytes), BigInt(v.seed))).toBe(BigInt(v.hash));
+  it('matches Dynamo\'s published value (the fixture\'s raw-bytes vector)', () => {
     expect(referenceXxh3_64(ascii('test data'), 1337n)).toBe(13226331709069118873n);
   });
 
@@ -126,8 +123,7 @@ describe('reference XXH3 (test/reference/xxh3.ts)', () => {
 });
 
 describe('xxh3_64 (wasm kernel)', () => {
-  it('matches the fixture raw-bytes vectors and Dynamo\'s published value', () => {
-    for (const v of fixtures.rawBytes) expect(xxh3_64(ascii(v.bytes), BigInt(v.seed))).toBe(BigInt(v.hash));
+  it('matches Dynamo\'s published value (the fixture\'s raw-bytes vector)', () => {
     expect(xxh3_64(ascii('test data'), 1337n)).toBe(13226331709069118873n);
   });
 
