@@ -114,6 +114,11 @@ export interface IngestorOptions {
   trtllmLoraName?: (loraId: number) => string | undefined;
   /** Bound on a message's size; default 16 MiB. */
   maxMessageBytes?: number;
+  /**
+   * Reset the worker (and ask for a resync) when one of its messages cannot be decoded. Default
+   * true: a lost message may have carried stores or removals, so the worker's state is suspect.
+   */
+  resetOnDecodeError?: boolean;
   /** Called when a worker was reset and wants a resync (also `onResync`). */
   onResync?: (notice: ResyncNotice) => void;
   /** Clock for lag, ms since the epoch; default `Date.now`. */
@@ -397,7 +402,7 @@ export function createIngestor(target: IngestTarget, options: IngestorOptions): 
       if (workerId !== undefined) {
         const ranks = ranksFor(workerId, err.dpRank ?? meta.dpRank);
         for (const r of ranks) bump(worker(workerId, r).rejected, err.reason);
-        for (const r of ranks) reset(workerId, r, 'decode-error', { error: err.reason });
+        if (options.resetOnDecodeError !== false) for (const r of ranks) reset(workerId, r, 'decode-error', { error: err.reason });
       }
       if (err.reason === 'UNKNOWN_LORA' && err.loraName !== undefined) buildLoraHasher(err.loraName);
       return result;
