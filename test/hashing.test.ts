@@ -289,6 +289,16 @@ describe('createHasher: scratch buffers and memory', () => {
     expect(fromPairs(hashes.subarray(0, 600))).toEqual(expected);
   });
 
+  it('sequenceHashesU32 over its own blockHashesU32 result computes in place (documented)', async () => {
+    const hasher = await createHasher({ blockSize: 4 });
+    const pairs = hasher.blockHashesU32(randomTokens(4 * 10, 8));
+    const tokensHashes = fromPairs(pairs);
+    const seq = hasher.sequenceHashesU32(pairs, 10);
+    expect(seq.byteOffset).toBe(pairs.byteOffset);
+    expect(fromPairs(seq)).toEqual(referenceSequenceHashes(tokensHashes));
+    expect(fromPairs(pairs)).toEqual(fromPairs(seq));
+  });
+
   it('repeated calls of the same length reuse the returned view object', async () => {
     const hasher = await createHasher({ blockSize: 4 });
     const a = hasher.blockHashesU32(randomTokens(40, 1));

@@ -26,8 +26,9 @@ export interface Hasher extends BlockHasher {
   blockHashesU32(tokens: ArrayLike<number>): Uint32Array;
   /**
    * Sequence hashes of the first `count` tokens hashes in `pairs` ((lo, hi) u32 pairs), as pairs,
-   * length `2 * count`. Same view lifetime as {@link Hasher.blockHashesU32}; `pairs` may be the
-   * result of `blockHashesU32` on this same hasher.
+   * length `2 * count`. Same view lifetime as {@link Hasher.blockHashesU32}. `pairs` may be the
+   * result of `blockHashesU32` on this same hasher: the sequence hashes are then computed in place,
+   * overwriting those tokens hashes (use them first, or copy them).
    * @internal
    */
   sequenceHashesU32(pairs: Uint32Array, count: number): Uint32Array;
