@@ -130,6 +130,8 @@ export class Router {
   private textMode = false;
   /** Tokens one prompt unit (block) stands for: B in token mode, blockChars / charsPerToken in text mode. */
   private unitTokens = 0;
+  /** 0 for decode-role picks (overlap ignored), else 1. */
+  private creditScale = 1;
   private unknown: CandidateSpec[] = NO_UNKNOWN;
 
   private readonly picks = new Counter('kvrouter_picks_total', 'Endpoint picks by outcome.', 'outcome', [
@@ -459,7 +461,7 @@ export class Router {
     }
     const requestId = request.requestId;
     if (requestId === undefined || keys === undefined) return;
-    const uncached = s.promptTokens - s.overlapBlocks[chosen]! * this.unitTokens;
+    const uncached = s.promptTokens - s.overlapBlocks[chosen]! * this.unitTokens * this.creditScale;
     const outcome = this.load.add(
       requestId,
       slot,
@@ -644,6 +646,7 @@ export class Router {
     // 3. Load, cost, busy flags.
     const p = this.costParams;
     const creditScale = role === 'decode' ? 0 : 1;
+    this.creditScale = creditScale;
     const unitBlocks = this.unitTokens / p.blockSize;
     const busyPrefill = this.config.busyThresholds.prefillTokens;
     const busyFraction = this.config.busyThresholds.decodeBlocksFraction;
@@ -656,7 +659,8 @@ export class Router {
       const activeBlocks = load.activeBlocks(slot, fresh);
       const credit = overlapCreditBlocks(p, dev[i]!, host[i]!, disk[i]!, creditScale) * unitBlocks;
       const prefill = prefillBlocksAfterCredit(p, activePrefill, s.promptTokens, credit);
-      const decode = decodeBlocksWith(activeBlocks, s.promptBlocks * unitBlocks, overlap[i]! * unitBlocks);
+      // Decode-role picks are on load only: overlap neither credits prefill nor saves new blocks.
+      const decode = decodeBlocksWith(activeBlocks, s.promptBlocks * unitBlocks, overlap[i]! * unitBlocks * creditScale);
       s.prefillBlocks[i] = prefill;
       s.decodeBlocks[i] = decode;
       s.cost[i] = routingCost(p, prefill, decode);
