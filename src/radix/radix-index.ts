@@ -1,0 +1,1449 @@
+/**
+ * The exact KV-cache index: a radix tree of tokens hashes over typed arrays (DESIGN §7).
+ *
+ * Layout, all struct-of-arrays with integer ids:
+ * - **Block pool** (`bLo/bHi`: tokens hash halves, `bNode`: owning node or -1, `cLo/cHi/bCanon`: the
+ *   block's canonical name). A node's blocks sit contiguously in the pool, so a walk compares a run of
+ *   a prompt at memory speed and a split only re-points the tail's `bNode` entries. Block ids never
+ *   change except in compaction.
+ * - **Nodes** (`nStart/nLen`: the run, `nParent`: the parent's last block or -1 for the root, `nKids`,
+ *   `nHOff/nHLen/nHCap`: the holder list). Every block of a node has the same holders, tiers and names.
+ * - **Holder lists** in one `Uint32Array` pool (power-of-two chunks with free lists): sorted u32 words
+ *   `slot | tiers << 16 | canonical-name bit << 19 | name count << 20`.
+ * - **Child table**: open addressing over node ids keyed by (parent's last block, first tokens hash).
+ *   Keying by the parent's *last block* means a split never re-keys the children.
+ * - **Names**: a block's first name is its canonical name, found in the global table `gt` (name →
+ *   block). A cache whose name for a block is the canonical one just sets the canonical bit in its
+ *   holder word; any other name goes into the per-cache table `et` (slot, name → block). When engines
+ *   name a path the same way on every worker (Dynamo, vLLM), names cost nothing per entry.
+ *
+ * @module
+ */
+import { MatchScores } from './scores.js';
+import { growI32, growU32, growU8, mix3, pow2AtLeast } from './tables.js';
+import type { ApplyResult, FindMatchesOptions, IndexStats, KvEvent, OverlapScores, WorkerKey } from './types.js';
+import { checkRank, checkTier, checkU64, checkWorkerId, describe } from './validate.js';
+import { decodeSnapshot, encodeSnapshot, type SnapshotParts } from './snapshot.js';
+
+const SLOT_MASK = 0xffff;
+const TIER_SHIFT = 16;
+const CANON = 1 << 19;
+const NAME_ONE = 1 << 20;
+const NAME_MAX = 2047;
+const MAX_SLOTS = 0x10000;
+const NONE = 0xffffffff;
+
+/** Name kinds of a stored block, decided before anything changes. */
+const K_BOUND = 0; // the cache already names this path so
+const K_CANON = 1; // the name is the block's canonical name: set the bit
+const K_NEWCANON = 2; // the name becomes the block's canonical name (global table insert)
+const K_ALIAS = 3; // any other name: per-cache table insert
+
+/** Options of {@link RadixIndex}. */
+export interface RadixIndexOptions {
+  /** Blocks to reserve room for up front (grows as needed). */
+  initialBlocks?: number;
+  /** Nodes to reserve room for up front (grows as needed). */
+  initialNodes?: number;
+}
+
+function tiersOf(v: number): number {
+  return (v >>> TIER_SHIFT) & 7;
+}
+
+/** The best tier of a non-empty tier mask as a column 1..3 (device, host, disk). */
+function bestColumn(t: number): number {
+  return (t & 1) !== 0 ? 1 : (t & 2) !== 0 ? 2 : 3;
+}
+
+function popcount3(t: number): number {
+  return (t & 1) + ((t >> 1) & 1) + ((t >> 2) & 1);
+}
+
+/**
+ * Exact index of which cache `(workerId, dpRank)` holds which prefix paths, in any tier.
+ * Semantics: docs/INDEX-SEMANTICS.md.
+ */
+export class RadixIndex {
+  // Nodes.
+  private nStart: Int32Array;
+  private nLen: Int32Array;
+  private nParent: Int32Array;
+  private nKids: Int32Array;
+  private nHOff: Int32Array;
+  private nHLen: Int32Array;
+  private nHCap: Uint8Array;
+  private nodeTop = 0;
+  private nodeFree = -1;
+  private liveNodes = 0;
+  private rootKids = 0;
+
+  // Block pool.
+  private bLo: Uint32Array;
+  private bHi: Uint32Array;
+  private bNode: Int32Array;
+  private cLo: Uint32Array;
+  private cHi: Uint32Array;
+  private bCanon: Uint8Array;
+  private poolTop = 0;
+  private freeBlocks = 0;
+
+  // Holder lists.
+  private hp: Uint32Array;
+  private hTop = 0;
+  private readonly hFree = new Int32Array(17).fill(-1);
+
+  // Child table (node ids, -1 empty), global name table (block ids), per-cache alias names (4 words a row).
+  private ct: Int32Array;
+  private ctCount = 0;
+  private gt: Int32Array;
+  private gtCount = 0;
+  private et: Int32Array;
+  private etCount = 0;
+
+  // Caches.
+  private readonly slotOf = new Map<string, Map<number, number>>();
+  private slotWorker: string[] = [];
+  private slotRank: number[] = [];
+  private slotPaths: number[] = [];
+  private slotLive: boolean[] = [];
+  private readonly freeSlots: number[] = [];
+
+  // Scratch (grown, never shrunk): event hashes, resolved blocks and name kinds, query pairs, match state.
+  private ev64 = new BigUint64Array(64);
+  private ev32 = new Uint32Array(this.ev64.buffer);
+  private evTok64 = new BigUint64Array(64);
+  private evTok32 = new Uint32Array(this.evTok64.buffer);
+  private evBlock = new Int32Array(64);
+  private evKind = new Uint8Array(64);
+  private dupTab = new Int32Array(128);
+  private dupStamp = new Int32Array(128);
+  private dupEpoch = 0;
+  private readonly one64 = new BigUint64Array(1);
+  private readonly one32 = new Uint32Array(this.one64.buffer);
+  private q64 = new BigUint64Array(64);
+  private mMark = new Uint32Array(64);
+  private mTier = new Uint8Array(64);
+  private mCount = new Int32Array(256);
+  private mActive = new Int32Array(64);
+  private mDone = new Int32Array(64);
+  private mEpoch = 0;
+  private resBlock = -1;
+  private resKind = 0;
+
+  /** Creates an empty index. */
+  constructor(options: RadixIndexOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw new TypeError(`options: expected an object, got ${describe(options)}`);
+    const blocks = pow2AtLeast(checkRank(options.initialBlocks, 'options.initialBlocks'), 1024);
+    const nodes = pow2AtLeast(checkRank(options.initialNodes, 'options.initialNodes'), 256);
+    this.nStart = new Int32Array(nodes);
+    this.nLen = new Int32Array(nodes);
+    this.nParent = new Int32Array(nodes);
+    this.nKids = new Int32Array(nodes);
+    this.nHOff = new Int32Array(nodes);
+    this.nHLen = new Int32Array(nodes);
+    this.nHCap = new Uint8Array(nodes);
+    this.bLo = new Uint32Array(blocks);
+    this.bHi = new Uint32Array(blocks);
+    this.bNode = new Int32Array(blocks).fill(-1);
+    this.cLo = new Uint32Array(blocks);
+    this.cHi = new Uint32Array(blocks);
+    this.bCanon = new Uint8Array(blocks);
+    this.hp = new Uint32Array(nodes * 2);
+    this.ct = new Int32Array(nodes * 2).fill(-1);
+    this.gt = new Int32Array(blocks * 2).fill(-1);
+    this.et = new Int32Array(64).fill(-1);
+  }
+
+  // ───────────────────────────── public API ─────────────────────────────
+
+  /** Applies one event (see docs/INDEX-SEMANTICS.md). Throws TypeError / RangeError on malformed input, changing nothing. */
+  apply(event: KvEvent): ApplyResult {
+    if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+      throw new TypeError(`event: expected an object, got ${describe(event)}`);
+    }
+    const type = (event as { type?: unknown }).type;
+    if (type !== 'stored' && type !== 'removed' && type !== 'cleared') {
+      throw new TypeError(`event.type: expected 'stored' | 'removed' | 'cleared', got ${describe(type)}`);
+    }
+    const workerId = checkWorkerId(event.workerId);
+    const dpRank = checkRank(event.dpRank, 'event.dpRank');
+    checkRank(event.eventId, 'event.eventId');
+    const tierBit = checkTier(event.tier);
+    let result: ApplyResult;
+    if (type === 'stored') {
+      const parent = (event as { parentHash?: unknown }).parentHash;
+      const hasParent = parent !== undefined && parent !== null;
+      if (hasParent) checkU64(parent, 'event.parentHash');
+      const blocks = (event as { blocks?: unknown }).blocks;
+      if (!Array.isArray(blocks)) throw new TypeError(`event.blocks: expected an array, got ${describe(blocks)}`);
+      const m = blocks.length;
+      this.ensureEventScratch(m);
+      for (let i = 0; i < m; i++) {
+        const block: unknown = blocks[i];
+        if (typeof block !== 'object' || block === null || Array.isArray(block)) {
+          throw new TypeError(`event.blocks[${i}]: expected an object, got ${describe(block)}`);
+        }
+        const { blockHash, tokensHash } = block as { blockHash?: unknown; tokensHash?: unknown };
+        checkU64(blockHash, `event.blocks[${i}].blockHash`);
+        checkU64(tokensHash, `event.blocks[${i}].tokensHash`);
+        this.ev64[i] = blockHash as bigint;
+        this.evTok64[i] = tokensHash as bigint;
+      }
+      let pLo = 0;
+      let pHi = 0;
+      if (hasParent) {
+        this.one64[0] = parent as bigint;
+        pLo = this.one32[0]!;
+        pHi = this.one32[1]!;
+      }
+      const slot = this.knownSlot(workerId, dpRank);
+      result = this.store(slot, hasParent, pLo, pHi, m, tierBit);
+    } else if (type === 'removed') {
+      const hashes = (event as { blockHashes?: unknown }).blockHashes;
+      if (!Array.isArray(hashes)) throw new TypeError(`event.blockHashes: expected an array, got ${describe(hashes)}`);
+      const m = hashes.length;
+      this.ensureEventScratch(m);
+      for (let i = 0; i < m; i++) {
+        const h: unknown = hashes[i];
+        checkU64(h, `event.blockHashes[${i}]`);
+        this.ev64[i] = h as bigint;
+      }
+      const slot = this.knownSlot(workerId, dpRank);
+      result = this.remove(slot, m, tierBit);
+    } else {
+      const slot = this.knownSlot(workerId, dpRank);
+      result = { applied: this.clearSlot(slot) };
+    }
+    this.maybeCompact();
+    return result;
+  }
+
+  /** Forgets a cache (one rank), or every rank of `workerId` when `dpRank` is omitted. Unknown workers are a no-op. */
+  removeWorker(workerId: string, dpRank?: number): void {
+    checkWorkerId(workerId);
+    if (dpRank !== undefined) checkRank(dpRank, 'dpRank');
+    const ranks = this.slotOf.get(workerId);
+    if (ranks === undefined) return;
+    for (const [rank, slot] of [...ranks]) {
+      if (dpRank !== undefined && rank !== dpRank) continue;
+      this.clearSlot(slot);
+      ranks.delete(rank);
+      this.slotLive[slot] = false;
+      this.slotWorker[slot] = '';
+      this.freeSlots.push(slot);
+    }
+    if (ranks.size === 0) this.slotOf.delete(workerId);
+    this.maybeCompact();
+  }
+
+  /** Per-cache overlap (in blocks) of a prompt given as its tokens hashes. */
+  findMatches(tokensHashes: BigUint64Array | readonly bigint[], options?: FindMatchesOptions): OverlapScores {
+    if (tokensHashes instanceof BigUint64Array) {
+      const pairs = new Uint32Array(tokensHashes.buffer, tokensHashes.byteOffset, tokensHashes.length * 2);
+      return this.match(pairs, tokensHashes.length, options?.earlyExit === true);
+    }
+    if (!Array.isArray(tokensHashes)) {
+      throw new TypeError(`tokensHashes: expected a BigUint64Array or an array of u64 bigints, got ${describe(tokensHashes)}`);
+    }
+    const n = tokensHashes.length;
+    if (this.q64.length < n) this.q64 = new BigUint64Array(pow2AtLeast(n, 64));
+    const q = this.q64;
+    for (let i = 0; i < n; i++) {
+      const h: unknown = tokensHashes[i];
+      checkU64(h, `tokensHashes[${i}]`);
+      q[i] = h as bigint;
+    }
+    return this.match(new Uint32Array(q.buffer, 0, n * 2), n, options?.earlyExit === true);
+  }
+
+  /**
+   * {@link RadixIndex.findMatches} over `count` hashes given as (lo, hi) u32 pairs: the zero-BigInt path.
+   * @internal
+   */
+  findMatchesU32(pairs: Uint32Array, count: number, options?: FindMatchesOptions): OverlapScores {
+    if (!(pairs instanceof Uint32Array)) throw new TypeError(`pairs: expected a Uint32Array, got ${describe(pairs)}`);
+    if (!Number.isSafeInteger(count) || count < 0 || count * 2 > pairs.length) {
+      throw new RangeError(`count: expected an integer in [0, ${pairs.length >> 1}], got ${describe(count)}`);
+    }
+    return this.match(pairs, count, options?.earlyExit === true);
+  }
+
+  /** Paths a cache holds (any tier); every rank summed when `dpRank` is omitted; 0 for an unknown cache. */
+  blockCount(workerId: string, dpRank?: number): number {
+    checkWorkerId(workerId);
+    const ranks = this.slotOf.get(workerId);
+    if (dpRank !== undefined) {
+      checkRank(dpRank, 'dpRank');
+      const slot = ranks?.get(dpRank);
+      return slot === undefined ? 0 : this.slotPaths[slot]!;
+    }
+    let sum = 0;
+    if (ranks !== undefined) for (const slot of ranks.values()) sum += this.slotPaths[slot]!;
+    return sum;
+  }
+
+  /** Every known cache. */
+  workers(): WorkerKey[] {
+    const out: WorkerKey[] = [];
+    for (const ranks of this.slotOf.values()) {
+      for (const slot of ranks.values()) out.push({ workerId: this.slotWorker[slot]!, dpRank: this.slotRank[slot]! });
+    }
+    return out;
+  }
+
+  /** Nodes in use (the root not counted), (cache, path) entries held, and bytes of typed arrays reserved. */
+  stats(): IndexStats {
+    let entries = 0;
+    for (let s = 0; s < this.slotPaths.length; s++) if (this.slotLive[s]) entries += this.slotPaths[s]!;
+    const arrays = [
+      this.nStart, this.nLen, this.nParent, this.nKids, this.nHOff, this.nHLen, this.nHCap,
+      this.bLo, this.bHi, this.bNode, this.cLo, this.cHi, this.bCanon, this.hp, this.ct, this.gt, this.et,
+    ];
+    let bytes = 0;
+    for (const a of arrays) bytes += a.byteLength;
+    return { nodes: this.liveNodes, entries, bytes };
+  }
+
+  /** The whole index as one checksummed buffer (typed arrays copied as they are). */
+  snapshot(): Uint8Array {
+    return encodeSnapshot(this.parts());
+  }
+
+  /** Rebuilds an index from {@link RadixIndex.snapshot} bytes; throws an Error on a damaged or foreign buffer. */
+  static restore(bytes: Uint8Array): RadixIndex {
+    const parts = decodeSnapshot(bytes);
+    const index = new RadixIndex();
+    index.load(parts);
+    index.verify();
+    return index;
+  }
+
+  // ───────────────────────────── caches ─────────────────────────────
+
+  private knownSlot(workerId: string, dpRank: number): number {
+    let ranks = this.slotOf.get(workerId);
+    let slot = ranks?.get(dpRank);
+    if (slot !== undefined) return slot;
+    if (this.freeSlots.length === 0 && this.slotLive.length >= MAX_SLOTS) {
+      throw new RangeError(`workers: at most ${MAX_SLOTS} caches (workerId, dpRank) are supported`);
+    }
+    if (ranks === undefined) this.slotOf.set(workerId, (ranks = new Map()));
+    slot = this.freeSlots.pop() ?? this.slotLive.length;
+    ranks.set(dpRank, slot);
+    this.slotWorker[slot] = workerId;
+    this.slotRank[slot] = dpRank;
+    this.slotPaths[slot] = 0;
+    this.slotLive[slot] = true;
+    if (this.mMark.length <= slot) {
+      const cap = pow2AtLeast(slot + 1, 64);
+      this.mMark = growU32(this.mMark, cap);
+      this.mTier = growU8(this.mTier, cap);
+      this.mCount = growI32(this.mCount, cap * 4);
+      this.mActive = growI32(this.mActive, cap);
+      this.mDone = growI32(this.mDone, cap);
+    }
+    return slot;
+  }
+
+  // ───────────────────────────── stored ─────────────────────────────
+
+  private store(s: number, hasParent: boolean, pLo: number, pHi: number, m: number, tierBit: number): ApplyResult {
+    let pos = -1; // block id of the path walked so far; -1 = root
+    if (hasParent) {
+      if (!this.resolve(s, pLo, pHi)) return { applied: 0, error: 'PARENT_NOT_FOUND' };
+      pos = this.resBlock;
+    }
+    const start = pos;
+    // Check the whole chain and decide every change before making any.
+    const ev = this.ev32;
+    const tok = this.evTok32;
+    let prevLo = pLo;
+    let prevHi = pHi;
+    let hasPrev = hasParent;
+    let onTree = true;
+    let k = 0; // blocks 0..k-1 exist already
+    if (m > 1) this.dupReset(m);
+    for (let i = 0; i < m; i++) {
+      const nLo = ev[2 * i]!;
+      const nHi = ev[2 * i + 1]!;
+      if (hasPrev && nLo === prevLo && nHi === prevHi) return { applied: 0, error: 'INVALID_SEQUENCE' };
+      if (m > 1 && !this.dupAdd(i)) return { applied: 0, error: 'INVALID_SEQUENCE' };
+      let q = -1;
+      if (onTree) {
+        q = this.step(pos, tok[2 * i]!, tok[2 * i + 1]!);
+        if (q < 0) onTree = false;
+        else {
+          pos = q;
+          k = i + 1;
+        }
+      }
+      const kind = this.classifyName(s, nLo, nHi, q);
+      if (kind < 0) return { applied: 0, error: 'INVALID_SEQUENCE' };
+      this.evBlock[i] = q;
+      this.evKind[i] = kind;
+      hasPrev = true;
+      prevLo = nLo;
+      prevHi = nHi;
+    }
+
+    let applied = 0;
+    // Existing blocks: one holder update per run of consecutive blocks in one node with the same name kind.
+    let i = 0;
+    while (i < k) {
+      const b0 = this.evBlock[i]!;
+      const n = this.bNode[b0]!;
+      const kind = this.evKind[i]!;
+      const cls = kind === K_BOUND ? 0 : kind === K_ALIAS ? 1 : 2;
+      let j = i + 1;
+      while (j < k) {
+        const b = this.evBlock[j]!;
+        const kj = this.evKind[j]!;
+        const cj = kj === K_BOUND ? 0 : kj === K_ALIAS ? 1 : 2;
+        if (b !== this.evBlock[j - 1]! + 1 || this.bNode[b] !== n || cj !== cls) break;
+        j++;
+      }
+      const old = this.holderValue(n, s);
+      let v = old === 0 ? s : old;
+      if ((tiersOf(old) & tierBit) === 0) applied += j - i;
+      v |= tierBit << TIER_SHIFT;
+      if (cls !== 0) {
+        if (v >>> 20 >= NAME_MAX) throw new RangeError(`names: more than ${NAME_MAX} block hashes name one path of one cache`);
+        v += NAME_ONE;
+        if (cls === 2) v |= CANON;
+      }
+      for (let x = i; x < j; x++) this.bindName(s, x, this.evBlock[x]!);
+      this.updateRange(n, b0 - this.nStart[n]!, b0 - this.nStart[n]! + (j - i), s, v);
+      i = j;
+    }
+    if (k === m) return { applied };
+
+    // New blocks: appended to the pool as one node per run of the same name kind.
+    let parentPos = k > 0 ? this.evBlock[k - 1]! : start;
+    if (parentPos >= 0) {
+      const n = this.bNode[parentPos]!;
+      const last = this.nStart[n]! + this.nLen[n]! - 1;
+      if (parentPos < last) this.split(n, parentPos - this.nStart[n]! + 1);
+    }
+    this.ensureBlocks(m - k);
+    i = k;
+    while (i < m) {
+      const kind = this.evKind[i]!;
+      let j = i + 1;
+      while (j < m && this.evKind[j] === kind) j++;
+      const v = s | (tierBit << TIER_SHIFT) | NAME_ONE | (kind === K_NEWCANON ? CANON : 0);
+      const len = j - i;
+      const first = this.poolTop;
+      let node = -1;
+      if (parentPos >= 0) {
+        const p = this.bNode[parentPos]!;
+        if (this.nKids[p] === 0 && this.nStart[p]! + this.nLen[p]! === first && this.nHLen[p] === 1 && this.hp[this.nHOff[p]!] === v) {
+          node = p;
+          this.nLen[p] += len;
+        }
+      }
+      for (let x = 0; x < len; x++) {
+        this.bLo[first + x] = tok[2 * (i + x)]!;
+        this.bHi[first + x] = tok[2 * (i + x) + 1]!;
+        this.bCanon[first + x] = 0;
+      }
+      this.poolTop += len;
+      if (node < 0) {
+        node = this.allocNode();
+        this.nStart[node] = first;
+        this.nLen[node] = len;
+        this.nParent[node] = parentPos;
+        this.nKids[node] = 0;
+        const off = this.hAlloc(0);
+        this.hp[off] = v;
+        this.nHOff[node] = off;
+        this.nHLen[node] = 1;
+        this.nHCap[node] = 0;
+        this.bNode.fill(node, first, first + len);
+        this.ctInsert(node);
+        if (parentPos >= 0) this.nKids[this.bNode[parentPos]!]++;
+        else this.rootKids++;
+      } else {
+        this.bNode.fill(node, first, first + len);
+      }
+      for (let x = i; x < j; x++) this.bindName(s, x, first + (x - i));
+      parentPos = first + len - 1;
+      i = j;
+    }
+    applied += m - k;
+    this.slotPaths[s] += m - k;
+    return { applied };
+  }
+
+  /** Records the name side of event block `i` (already classified) now bound to block `b`. */
+  private bindName(s: number, i: number, b: number): void {
+    const kind = this.evKind[i]!;
+    if (kind === K_NEWCANON) {
+      this.cLo[b] = this.ev32[2 * i]!;
+      this.cHi[b] = this.ev32[2 * i + 1]!;
+      this.bCanon[b] = 1;
+      this.gInsert(b);
+    } else if (kind === K_ALIAS) {
+      this.eInsert(s, this.ev32[2 * i]!, this.ev32[2 * i + 1]!, b);
+    }
+  }
+
+  /** What binding name (lo, hi) of cache `s` to block `q` (-1: a block not created yet) means; -1 if it names another path. */
+  private classifyName(s: number, lo: number, hi: number, q: number): number {
+    if (this.etCount > 0) {
+      const x = this.eLookup(s, lo, hi);
+      if (x >= 0) return x === q ? K_BOUND : -1;
+    }
+    const g = this.gLookup(lo, hi);
+    if (g >= 0) {
+      const v = this.holderValue(this.bNode[g]!, s);
+      if ((v & CANON) !== 0) return g === q ? K_BOUND : -1;
+      if (g === q) {
+        if (v >>> 20 >= NAME_MAX) throw new RangeError(`names: more than ${NAME_MAX} block hashes name one path of one cache`);
+        return K_CANON;
+      }
+      return K_ALIAS;
+    }
+    if (q < 0 || this.bCanon[q] === 0) return K_NEWCANON;
+    return K_ALIAS;
+  }
+
+  /** The block following `pos` (-1: root) on tokens hash (lo, hi), or -1. */
+  private step(pos: number, lo: number, hi: number): number {
+    if (pos >= 0) {
+      const n = this.bNode[pos]!;
+      if (pos < this.nStart[n]! + this.nLen[n]! - 1) {
+        return this.bLo[pos + 1] === lo && this.bHi[pos + 1] === hi ? pos + 1 : -1;
+      }
+    }
+    const c = this.ctLookup(pos, lo, hi);
+    return c < 0 ? -1 : this.nStart[c]!;
+  }
+
+  /** Finds the block cache `s` names (lo, hi) into `resBlock`/`resKind` (1 canonical, 2 alias). */
+  private resolve(s: number, lo: number, hi: number): boolean {
+    if (this.etCount > 0) {
+      const b = this.eLookup(s, lo, hi);
+      if (b >= 0) {
+        this.resBlock = b;
+        this.resKind = 2;
+        return true;
+      }
+    }
+    const g = this.gLookup(lo, hi);
+    if (g >= 0 && (this.holderValue(this.bNode[g]!, s) & CANON) !== 0) {
+      this.resBlock = g;
+      this.resKind = 1;
+      return true;
+    }
+    return false;
+  }
+
+  // ───────────────────────────── removed / cleared ─────────────────────────────
+
+  private remove(s: number, m: number, tierBit: number): ApplyResult {
+    const ev = this.ev32;
+    let applied = 0;
+    let missing = false;
+    // A pending group: consecutive hashes naming a contiguous run of one node the same way.
+    let gNode = -1;
+    let gFirst = 0;
+    let gLast = 0;
+    let gKind = 0;
+    let gJ = 0;
+    for (let j = 0; j < m; j++) {
+      const lo = ev[2 * j]!;
+      const hi = ev[2 * j + 1]!;
+      let ok = this.resolve(s, lo, hi) && (tiersOf(this.holderValue(this.bNode[this.resBlock]!, s)) & tierBit) !== 0;
+      if (ok && gNode >= 0) {
+        const b = this.resBlock;
+        if (this.bNode[b] === gNode && this.resKind === gKind && (b === gLast + 1 || b === gFirst - 1)) {
+          if (b > gLast) gLast = b;
+          else gFirst = b;
+          continue;
+        }
+      }
+      if (gNode >= 0) {
+        applied += this.flushRemoval(s, tierBit, gNode, gFirst, gLast, gKind, gJ, j);
+        gNode = -1;
+        // The flush may have removed what this hash names (a repeat): look again.
+        if (ok) ok = this.resolve(s, lo, hi) && (tiersOf(this.holderValue(this.bNode[this.resBlock]!, s)) & tierBit) !== 0;
+      }
+      if (!ok) {
+        missing = true;
+        continue;
+      }
+      gNode = this.bNode[this.resBlock]!;
+      gFirst = gLast = this.resBlock;
+      gKind = this.resKind;
+      gJ = j;
+    }
+    if (gNode >= 0) applied += this.flushRemoval(s, tierBit, gNode, gFirst, gLast, gKind, gJ, m);
+    return missing ? { applied, error: 'BLOCK_NOT_FOUND' } : { applied };
+  }
+
+  private flushRemoval(s: number, tierBit: number, n: number, first: number, last: number, kind: number, j0: number, j1: number): number {
+    const old = this.holderValue(n, s);
+    let v = old & ~(tierBit << TIER_SHIFT);
+    if (tiersOf(v) === 0) {
+      // Held in no tier any more: the names used here go.
+      v -= NAME_ONE;
+      if (kind === 1) v &= ~CANON;
+      else for (let j = j0; j < j1; j++) this.eDelete(s, this.ev32[2 * j]!, this.ev32[2 * j + 1]!);
+      if (v >>> 20 === 0) v = 0;
+    }
+    const st = this.nStart[n]!;
+    this.updateRange(n, first - st, last - st + 1, s, v);
+    return last - first + 1;
+  }
+
+  /** Drops every entry and name of a cache; returns the (path, tier) entries dropped. */
+  private clearSlot(s: number): number {
+    let dropped = 0;
+    const touched: number[] = [];
+    for (let n = 0; n < this.nodeTop; n++) {
+      if (this.nLen[n] === 0) continue;
+      const i = this.hFind(n, s);
+      if (i < 0) continue;
+      dropped += popcount3(tiersOf(this.hp[i]!)) * this.nLen[n]!;
+      this.setHolder(n, s, 0);
+      touched.push(n);
+    }
+    if (this.etCount > 0) {
+      const et = this.et;
+      const keep: number[] = [];
+      for (let r = 0; r < et.length; r += 4) {
+        if (et[r + 3]! >= 0 && et[r] !== s) keep.push(et[r]!, et[r + 1]!, et[r + 2]!, et[r + 3]!);
+      }
+      if (keep.length / 4 !== this.etCount) {
+        et.fill(-1);
+        this.etCount = 0;
+        for (let r = 0; r < keep.length; r += 4) this.eInsert(keep[r]!, keep[r + 1]!, keep[r + 2]!, keep[r + 3]!);
+      }
+    }
+    // Merging two holder-less nodes can leave a dead one: free it after the merge.
+    for (let t = touched.length - 1; t >= 0; t--) {
+      const n = touched[t]!;
+      if (this.nLen[n] === 0) continue; // freed or merged meanwhile
+      const first = this.nStart[n]!;
+      if (this.nHLen[n] === 0 && this.nKids[n] === 0) this.freeNode(n);
+      else {
+        this.tryMerge(n);
+        const m = this.bNode[first]!;
+        if (m >= 0 && this.nHLen[m] === 0 && this.nKids[m] === 0) this.freeNode(m);
+      }
+    }
+    this.slotPaths[s] = 0;
+    return dropped;
+  }
+
+  // ───────────────────────────── tree surgery ─────────────────────────────
+
+  /** Sets cache `s`'s holder word to `v` (0: not a holder) on blocks [a, b) of node `n`, splitting and merging as needed. */
+  private updateRange(n: number, a: number, b: number, s: number, v: number): void {
+    const old = this.holderValue(n, s);
+    if (old === v) return;
+    if (b < this.nLen[n]!) this.split(n, b);
+    const mid = a > 0 ? this.split(n, a) : n;
+    this.setHolder(mid, s, v);
+    const wasHeld = tiersOf(old) !== 0;
+    const isHeld = tiersOf(v) !== 0;
+    if (wasHeld !== isHeld) this.slotPaths[s] += isHeld ? b - a : a - b;
+    if (this.nHLen[mid] === 0 && this.nKids[mid] === 0) this.freeNode(mid);
+    else this.tryMerge(mid);
+  }
+
+  /** Splits node `n` after `k` blocks; returns the new tail node (which keeps `n`'s children). */
+  private split(n: number, k: number): number {
+    const t = this.allocNode();
+    const st = this.nStart[n]!;
+    const len = this.nLen[n]!;
+    this.nStart[t] = st + k;
+    this.nLen[t] = len - k;
+    this.nParent[t] = st + k - 1;
+    this.nKids[t] = this.nKids[n]!;
+    this.nKids[n] = 1;
+    const hl = this.nHLen[n]!;
+    const cap = this.nHCap[n]!;
+    const off = this.hAlloc(cap);
+    this.hp.copyWithin(off, this.nHOff[n]!, this.nHOff[n]! + hl);
+    this.nHOff[t] = off;
+    this.nHLen[t] = hl;
+    this.nHCap[t] = cap;
+    this.nLen[n] = k;
+    this.bNode.fill(t, st + k, st + len);
+    this.ctInsert(t);
+    return t;
+  }
+
+  /** Merges `n` with a contiguous single child of equal holders, and into its parent likewise. */
+  private tryMerge(n: number): void {
+    if (this.nKids[n] === 1) {
+      const e = this.nStart[n]! + this.nLen[n]!;
+      if (e < this.poolTop) {
+        const z = this.bNode[e]!;
+        if (z >= 0 && this.nStart[z] === e && this.nParent[z] === e - 1 && this.holdersEqual(n, z)) this.absorb(n, z);
+      }
+    }
+    const pb = this.nParent[n]!;
+    if (pb >= 0) {
+      const p = this.bNode[pb]!;
+      if (this.nKids[p] === 1 && this.nStart[n] === pb + 1 && this.holdersEqual(p, n)) this.absorb(p, n);
+    }
+  }
+
+  /** Appends child `z` (contiguous, only child, same holders) to `p`. */
+  private absorb(p: number, z: number): void {
+    this.ctDelete(z);
+    const st = this.nStart[z]!;
+    const len = this.nLen[z]!;
+    this.bNode.fill(p, st, st + len);
+    this.nLen[p] += len;
+    this.nKids[p] = this.nKids[z]!;
+    this.hRelease(this.nHOff[z]!, this.nHCap[z]!);
+    this.releaseNode(z);
+  }
+
+  /** Frees a node with no holder and no child, then its parent likewise. */
+  private freeNode(start: number): void {
+    let x = start;
+    for (;;) {
+      const st = this.nStart[x]!;
+      const len = this.nLen[x]!;
+      this.ctDelete(x);
+      for (let b = st; b < st + len; b++) {
+        if (this.bCanon[b] !== 0) {
+          this.gDelete(b);
+          this.bCanon[b] = 0;
+        }
+      }
+      this.bNode.fill(-1, st, st + len);
+      this.freeBlocks += len;
+      const pb = this.nParent[x]!;
+      this.hRelease(this.nHOff[x]!, this.nHCap[x]!);
+      this.releaseNode(x);
+      if (pb < 0) {
+        this.rootKids--;
+        break;
+      }
+      const p = this.bNode[pb]!;
+      this.nKids[p]--;
+      if (this.nHLen[p] === 0 && this.nKids[p] === 0) {
+        x = p;
+        continue;
+      }
+      this.tryMerge(p);
+      break;
+    }
+    while (this.poolTop > 0 && this.bNode[this.poolTop - 1]! < 0) {
+      this.poolTop--;
+      this.freeBlocks--;
+    }
+  }
+
+  private allocNode(): number {
+    let n = this.nodeFree;
+    if (n >= 0) {
+      this.nodeFree = this.nStart[n]!;
+    } else {
+      if (this.nodeTop === this.nStart.length) this.growNodes(this.nodeTop * 2);
+      n = this.nodeTop++;
+    }
+    this.liveNodes++;
+    return n;
+  }
+
+  private releaseNode(n: number): void {
+    this.nLen[n] = 0;
+    this.nHLen[n] = 0;
+    this.nStart[n] = this.nodeFree;
+    this.nodeFree = n;
+    this.liveNodes--;
+  }
+
+  private growNodes(cap: number): void {
+    this.nStart = growI32(this.nStart, cap);
+    this.nLen = growI32(this.nLen, cap);
+    this.nParent = growI32(this.nParent, cap);
+    this.nKids = growI32(this.nKids, cap);
+    this.nHOff = growI32(this.nHOff, cap);
+    this.nHLen = growI32(this.nHLen, cap);
+    this.nHCap = growU8(this.nHCap, cap);
+    if (this.ct.length < cap * 2) this.rehashChildren(cap * 2);
+  }
+
+  private ensureBlocks(extra: number): void {
+    const need = this.poolTop + extra;
+    if (need <= this.bLo.length) return;
+    const cap = pow2AtLeast(need, this.bLo.length * 2);
+    this.bLo = growU32(this.bLo, cap);
+    this.bHi = growU32(this.bHi, cap);
+    const bNode = new Int32Array(cap).fill(-1);
+    bNode.set(this.bNode);
+    this.bNode = bNode;
+    this.cLo = growU32(this.cLo, cap);
+    this.cHi = growU32(this.cHi, cap);
+    this.bCanon = growU8(this.bCanon, cap);
+  }
+
+  /** Compacts the block pool when more than half of it is holes. */
+  private maybeCompact(): void {
+    if (this.freeBlocks < 4096 || this.freeBlocks * 2 < this.poolTop) return;
+    this.compact();
+  }
+
+  /** Moves every node's run down to close the holes; block ids change, so names and child keys are re-pointed. */
+  private compact(): void {
+    const oldTop = this.poolTop;
+    const remap = new Int32Array(oldTop).fill(-1);
+    let top = 0;
+    let b = 0;
+    while (b < oldTop) {
+      const n = this.bNode[b]!;
+      if (n < 0) {
+        b++;
+        continue;
+      }
+      const len = this.nLen[n]!;
+      for (let i = 0; i < len; i++) remap[b + i] = top + i;
+      if (top !== b) {
+        this.bLo.copyWithin(top, b, b + len);
+        this.bHi.copyWithin(top, b, b + len);
+        this.cLo.copyWithin(top, b, b + len);
+        this.cHi.copyWithin(top, b, b + len);
+        this.bCanon.copyWithin(top, b, b + len);
+        this.bNode.copyWithin(top, b, b + len);
+      }
+      this.nStart[n] = top;
+      top += len;
+      b += len;
+    }
+    this.bNode.fill(-1, top, oldTop);
+    this.bCanon.fill(0, top, oldTop);
+    this.poolTop = top;
+    this.freeBlocks = 0;
+    for (let n = 0; n < this.nodeTop; n++) {
+      if (this.nLen[n] === 0) continue;
+      const pb = this.nParent[n]!;
+      if (pb >= 0) this.nParent[n] = remap[pb]!;
+    }
+    const gt = this.gt;
+    for (let i = 0; i < gt.length; i++) if (gt[i]! >= 0) gt[i] = remap[gt[i]!]!;
+    const et = this.et;
+    for (let r = 3; r < et.length; r += 4) if (et[r]! >= 0) et[r] = remap[et[r]!]!;
+    this.rehashChildren(this.ct.length);
+  }
+
+  // ───────────────────────────── holder lists ─────────────────────────────
+
+  /** Absolute position of slot `s` in node `n`'s holder list, or ~insertion point. */
+  private hFind(n: number, s: number): number {
+    const hp = this.hp;
+    let lo = this.nHOff[n]!;
+    let hi = lo + this.nHLen[n]! - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const x = hp[mid]! & SLOT_MASK;
+      if (x < s) lo = mid + 1;
+      else if (x > s) hi = mid - 1;
+      else return mid;
+    }
+    return ~lo;
+  }
+
+  private holderValue(n: number, s: number): number {
+    const i = this.hFind(n, s);
+    return i >= 0 ? this.hp[i]! : 0;
+  }
+
+  private setHolder(n: number, s: number, v: number): void {
+    const i = this.hFind(n, s);
+    const off = this.nHOff[n]!;
+    const len = this.nHLen[n]!;
+    if (i >= 0) {
+      if (v !== 0) this.hp[i] = v;
+      else {
+        this.hp.copyWithin(i, i + 1, off + len);
+        this.nHLen[n] = len - 1;
+      }
+      return;
+    }
+    if (v === 0) return;
+    const pos = ~i;
+    const cap = this.nHCap[n]!;
+    if (len === 1 << cap) {
+      const nOff = this.hAlloc(cap + 1);
+      const hp = this.hp;
+      hp.copyWithin(nOff, off, pos);
+      hp[nOff + (pos - off)] = v;
+      hp.copyWithin(nOff + (pos - off) + 1, pos, off + len);
+      this.hRelease(off, cap);
+      this.nHOff[n] = nOff;
+      this.nHCap[n] = cap + 1;
+    } else {
+      this.hp.copyWithin(pos + 1, pos, off + len);
+      this.hp[pos] = v;
+    }
+    this.nHLen[n] = len + 1;
+  }
+
+  private holdersEqual(a: number, b: number): boolean {
+    const len = this.nHLen[a]!;
+    if (len !== this.nHLen[b]) return false;
+    const hp = this.hp;
+    const oa = this.nHOff[a]!;
+    const ob = this.nHOff[b]!;
+    for (let i = 0; i < len; i++) if (hp[oa + i] !== hp[ob + i]) return false;
+    return true;
+  }
+
+  private hAlloc(capLog: number): number {
+    const head = this.hFree[capLog]!;
+    if (head >= 0) {
+      const next = this.hp[head]!;
+      this.hFree[capLog] = next === NONE ? -1 : next;
+      return head;
+    }
+    const off = this.hTop;
+    this.hTop += 1 << capLog;
+    if (this.hTop > this.hp.length) this.hp = growU32(this.hp, pow2AtLeast(this.hTop, this.hp.length * 2));
+    return off;
+  }
+
+  private hRelease(off: number, capLog: number): void {
+    const head = this.hFree[capLog]!;
+    this.hp[off] = head < 0 ? NONE : head;
+    this.hFree[capLog] = off;
+  }
+
+  // ───────────────────────────── hash tables ─────────────────────────────
+
+  private ctHome(c: number, mask: number): number {
+    const st = this.nStart[c]!;
+    return mix3(this.nParent[c]! + 1, this.bLo[st]!, this.bHi[st]!) & mask;
+  }
+
+  /** Child of the node ending at block `pb` (-1: root) whose first tokens hash is (lo, hi), or -1. */
+  private ctLookup(pb: number, lo: number, hi: number): number {
+    const ct = this.ct;
+    const mask = ct.length - 1;
+    let i = mix3(pb + 1, lo, hi) & mask;
+    for (;;) {
+      const c = ct[i]!;
+      if (c < 0) return -1;
+      const st = this.nStart[c]!;
+      if (this.nParent[c] === pb && this.bLo[st] === lo && this.bHi[st] === hi) return c;
+      i = (i + 1) & mask;
+    }
+  }
+
+  private ctInsert(c: number): void {
+    if ((this.ctCount + 1) * 2 > this.ct.length) this.rehashChildren(this.ct.length * 2);
+    const ct = this.ct;
+    const mask = ct.length - 1;
+    let i = this.ctHome(c, mask);
+    while (ct[i]! >= 0) i = (i + 1) & mask;
+    ct[i] = c;
+    this.ctCount++;
+  }
+
+  private ctDelete(c: number): void {
+    const ct = this.ct;
+    const mask = ct.length - 1;
+    let i = this.ctHome(c, mask);
+    while (ct[i] !== c) i = (i + 1) & mask;
+    // Backward-shift deletion keeps probe chains tombstone-free.
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const e = ct[j]!;
+      if (e < 0) break;
+      const h = this.ctHome(e, mask);
+      if (i <= j ? i < h && h <= j : i < h || h <= j) continue;
+      ct[i] = e;
+      i = j;
+    }
+    ct[i] = -1;
+    this.ctCount--;
+  }
+
+  private rehashChildren(cap: number): void {
+    this.ct = new Int32Array(cap).fill(-1);
+    this.ctCount = 0;
+    const ct = this.ct;
+    const mask = cap - 1;
+    for (let n = 0; n < this.nodeTop; n++) {
+      if (this.nLen[n] === 0) continue;
+      let i = this.ctHome(n, mask);
+      while (ct[i]! >= 0) i = (i + 1) & mask;
+      ct[i] = n;
+      this.ctCount++;
+    }
+  }
+
+  private gHome(b: number, mask: number): number {
+    return mix3(0x5bd1e995, this.cLo[b]!, this.cHi[b]!) & mask;
+  }
+
+  /** The block whose canonical name is (lo, hi), or -1. */
+  private gLookup(lo: number, hi: number): number {
+    const gt = this.gt;
+    const mask = gt.length - 1;
+    let i = mix3(0x5bd1e995, lo, hi) & mask;
+    for (;;) {
+      const b = gt[i]!;
+      if (b < 0) return -1;
+      if (this.cLo[b] === lo && this.cHi[b] === hi) return b;
+      i = (i + 1) & mask;
+    }
+  }
+
+  private gInsert(b: number): void {
+    if ((this.gtCount + 1) * 2 > this.gt.length) this.rehashNames(this.gt.length * 2);
+    const gt = this.gt;
+    const mask = gt.length - 1;
+    let i = this.gHome(b, mask);
+    while (gt[i]! >= 0) i = (i + 1) & mask;
+    gt[i] = b;
+    this.gtCount++;
+  }
+
+  private gDelete(b: number): void {
+    const gt = this.gt;
+    const mask = gt.length - 1;
+    let i = this.gHome(b, mask);
+    while (gt[i] !== b) i = (i + 1) & mask;
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const e = gt[j]!;
+      if (e < 0) break;
+      const h = this.gHome(e, mask);
+      if (i <= j ? i < h && h <= j : i < h || h <= j) continue;
+      gt[i] = e;
+      i = j;
+    }
+    gt[i] = -1;
+    this.gtCount--;
+  }
+
+  private rehashNames(cap: number): void {
+    const old = this.gt;
+    this.gt = new Int32Array(cap).fill(-1);
+    const mask = cap - 1;
+    for (let k = 0; k < old.length; k++) {
+      const b = old[k]!;
+      if (b < 0) continue;
+      let i = this.gHome(b, mask);
+      while (this.gt[i]! >= 0) i = (i + 1) & mask;
+      this.gt[i] = b;
+    }
+  }
+
+  private eLookup(s: number, lo: number, hi: number): number {
+    const et = this.et;
+    const mask = (et.length >> 2) - 1;
+    let i = mix3(s, lo, hi) & mask;
+    for (;;) {
+      const r = i << 2;
+      const b = et[r + 3]!;
+      if (b < 0) return -1;
+      if (et[r] === s && et[r + 1] === (lo | 0) && et[r + 2] === (hi | 0)) return b;
+      i = (i + 1) & mask;
+    }
+  }
+
+  private eInsert(s: number, lo: number, hi: number, b: number): void {
+    if ((this.etCount + 1) * 2 > this.et.length >> 2) {
+      const old = this.et;
+      this.et = new Int32Array(old.length * 2).fill(-1);
+      this.etCount = 0;
+      for (let r = 0; r < old.length; r += 4) if (old[r + 3]! >= 0) this.eInsert(old[r]!, old[r + 1]!, old[r + 2]!, old[r + 3]!);
+    }
+    const et = this.et;
+    const mask = (et.length >> 2) - 1;
+    let i = mix3(s, lo, hi) & mask;
+    while (et[(i << 2) + 3]! >= 0) i = (i + 1) & mask;
+    const r = i << 2;
+    et[r] = s;
+    et[r + 1] = lo;
+    et[r + 2] = hi;
+    et[r + 3] = b;
+    this.etCount++;
+  }
+
+  private eDelete(s: number, lo: number, hi: number): void {
+    const et = this.et;
+    const mask = (et.length >> 2) - 1;
+    let i = mix3(s, lo, hi) & mask;
+    for (;;) {
+      const r = i << 2;
+      if (et[r + 3]! < 0) return;
+      if (et[r] === s && et[r + 1] === (lo | 0) && et[r + 2] === (hi | 0)) break;
+      i = (i + 1) & mask;
+    }
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const rj = j << 2;
+      if (et[rj + 3]! < 0) break;
+      const h = mix3(et[rj]!, et[rj + 1]! >>> 0, et[rj + 2]! >>> 0) & mask;
+      if (i <= j ? i < h && h <= j : i < h || h <= j) continue;
+      et.copyWithin(i << 2, rj, rj + 4);
+      i = j;
+    }
+    et.fill(-1, i << 2, (i << 2) + 4);
+    this.etCount--;
+  }
+
+  /** Scratch for detecting a block hash repeated inside one stored event. */
+  private dupReset(m: number): void {
+    if (this.dupTab.length < m * 2) {
+      const cap = pow2AtLeast(m * 2, 128);
+      this.dupTab = new Int32Array(cap);
+      this.dupStamp = new Int32Array(cap);
+      this.dupEpoch = 0;
+    }
+    this.dupEpoch++;
+    if (this.dupEpoch === 0x7fffffff) {
+      this.dupStamp.fill(0);
+      this.dupEpoch = 1;
+    }
+  }
+
+  /** Adds the name of event block `i`; false if an earlier block of the event has it already. */
+  private dupAdd(i: number): boolean {
+    const ev = this.ev32;
+    const lo = ev[2 * i]!;
+    const hi = ev[2 * i + 1]!;
+    const mask = this.dupTab.length - 1;
+    let k = mix3(0x27d4eb2f, lo, hi) & mask;
+    for (;;) {
+      if (this.dupStamp[k] !== this.dupEpoch) {
+        this.dupStamp[k] = this.dupEpoch;
+        this.dupTab[k] = i;
+        return true;
+      }
+      const e = this.dupTab[k]!;
+      if (ev[2 * e] === lo && ev[2 * e + 1] === hi) return false;
+      k = (k + 1) & mask;
+    }
+  }
+
+  private ensureEventScratch(m: number): void {
+    if (this.ev64.length >= m) return;
+    const cap = pow2AtLeast(m, 64);
+    this.ev64 = new BigUint64Array(cap);
+    this.ev32 = new Uint32Array(this.ev64.buffer);
+    this.evTok64 = new BigUint64Array(cap);
+    this.evTok32 = new Uint32Array(this.evTok64.buffer);
+    this.evBlock = new Int32Array(cap);
+    this.evKind = new Uint8Array(cap);
+  }
+
+  // ───────────────────────────── matching ─────────────────────────────
+
+  private match(q: Uint32Array, count: number, earlyExit: boolean): OverlapScores {
+    let nActive = 0;
+    let nDone = 0;
+    let depth = 0;
+    const active = this.mActive;
+    const done = this.mDone;
+    const cnt = this.mCount;
+    const mark = this.mMark;
+    const tierOf = this.mTier;
+    const hp = this.hp;
+    const bLo = this.bLo;
+    const bHi = this.bHi;
+    let c = count > 0 ? this.ctLookup(-1, q[0]!, q[1]!) : -1;
+    if (c >= 0) {
+      const off = this.nHOff[c]!;
+      const end = off + this.nHLen[c]!;
+      for (let i = off; i < end; i++) {
+        const v = hp[i]!;
+        const t = tiersOf(v);
+        if (t === 0) continue;
+        const s = v & SLOT_MASK;
+        active[nActive++] = s;
+        tierOf[s] = bestColumn(t);
+        cnt[s * 4 + 1] = cnt[s * 4 + 2] = cnt[s * 4 + 3] = 0;
+      }
+    }
+    while (c >= 0 && nActive > 0) {
+      const st = this.nStart[c]!;
+      const len = this.nLen[c]!;
+      let run = 1; // the child lookup matched the first block
+      if (!(earlyExit && nActive === 1)) {
+        const max = Math.min(len, count - depth);
+        let qi = (depth + 1) * 2;
+        while (run < max && bLo[st + run] === q[qi] && bHi[st + run] === q[qi + 1]) {
+          run++;
+          qi += 2;
+        }
+      }
+      for (let i = 0; i < nActive; i++) {
+        const s = active[i]!;
+        cnt[s * 4 + tierOf[s]!] += run;
+      }
+      depth += run;
+      if (run < len || depth >= count || (earlyExit && nActive === 1)) break;
+      const next = this.ctLookup(st + len - 1, q[depth * 2]!, q[depth * 2 + 1]!);
+      if (next < 0) break;
+      // Intersect the active set with the child's holders; those dropping out score the depth so far.
+      let epoch = ++this.mEpoch;
+      if (epoch === 0xffffffff) {
+        mark.fill(0);
+        epoch = this.mEpoch = 1;
+      }
+      const off = this.nHOff[next]!;
+      const end = off + this.nHLen[next]!;
+      for (let i = off; i < end; i++) {
+        const v = hp[i]!;
+        const t = tiersOf(v);
+        if (t === 0) continue;
+        const s = v & SLOT_MASK;
+        mark[s] = epoch;
+        tierOf[s] = bestColumn(t);
+      }
+      let kept = 0;
+      for (let i = 0; i < nActive; i++) {
+        const s = active[i]!;
+        if (mark[s] === epoch) active[kept++] = s;
+        else {
+          cnt[s * 4] = depth;
+          done[nDone++] = s;
+        }
+      }
+      nActive = kept;
+      c = next;
+    }
+    for (let i = 0; i < nActive; i++) {
+      const s = active[i]!;
+      cnt[s * 4] = depth;
+      done[nDone++] = s;
+    }
+    const ids: string[] = new Array<string>(nDone);
+    const ranks = new Int32Array(nDone);
+    const rows = new Int32Array(nDone * 4);
+    for (let i = 0; i < nDone; i++) {
+      const s = done[i]!;
+      ids[i] = this.slotWorker[s]!;
+      ranks[i] = this.slotRank[s]!;
+      rows[i * 4] = cnt[s * 4]!;
+      rows[i * 4 + 1] = cnt[s * 4 + 1]!;
+      rows[i * 4 + 2] = cnt[s * 4 + 2]!;
+      rows[i * 4 + 3] = cnt[s * 4 + 3]!;
+    }
+    return new MatchScores(ids, ranks, rows);
+  }
+
+  // ───────────────────────────── snapshot ─────────────────────────────
+
+  private parts(): SnapshotParts {
+    const slots: Array<[string, number, number] | null> = [];
+    for (let s = 0; s < this.slotLive.length; s++) {
+      slots.push(this.slotLive[s] ? [this.slotWorker[s]!, this.slotRank[s]!, this.slotPaths[s]!] : null);
+    }
+    const nt = this.nodeTop;
+    const bt = this.poolTop;
+    return {
+      scalars: [this.nodeTop, this.nodeFree, this.liveNodes, this.rootKids, this.poolTop, this.freeBlocks, this.hTop, this.ctCount, this.gtCount, this.etCount],
+      hFree: this.hFree,
+      i32: [
+        this.nStart.subarray(0, nt), this.nLen.subarray(0, nt), this.nParent.subarray(0, nt), this.nKids.subarray(0, nt),
+        this.nHOff.subarray(0, nt), this.nHLen.subarray(0, nt), this.bNode.subarray(0, bt), this.ct, this.gt, this.et,
+      ],
+      u32: [this.bLo.subarray(0, bt), this.bHi.subarray(0, bt), this.cLo.subarray(0, bt), this.cHi.subarray(0, bt), this.hp.subarray(0, this.hTop)],
+      u8: [this.nHCap.subarray(0, nt), this.bCanon.subarray(0, bt)],
+      slots,
+    };
+  }
+
+  private load(p: SnapshotParts): void {
+    const fail = (what: string): never => {
+      throw new Error(`RadixIndex.restore: invalid snapshot (${what})`);
+    };
+    if (p.scalars.length !== 10 || p.i32.length !== 10 || p.u32.length !== 5 || p.u8.length !== 2 || p.hFree.length !== 17) fail('section counts');
+    const [nodeTop, nodeFree, liveNodes, rootKids, poolTop, freeBlocks, hTop, ctCount, gtCount, etCount] = p.scalars as [
+      number, number, number, number, number, number, number, number, number, number,
+    ];
+    const [nStart, nLen, nParent, nKids, nHOff, nHLen, bNode, ct, gt, et] = p.i32 as [
+      Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array,
+    ];
+    const [bLo, bHi, cLo, cHi, hp] = p.u32 as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+    const [nHCap, bCanon] = p.u8 as [Uint8Array, Uint8Array];
+    for (const a of [nStart, nLen, nParent, nKids, nHOff, nHLen, nHCap]) if (a.length !== nodeTop) fail('node arrays');
+    for (const a of [bNode, bLo, bHi, cLo, cHi, bCanon]) if (a.length !== poolTop) fail('block arrays');
+    if (hp.length !== hTop) fail('holder pool');
+    const pow2 = (x: number): boolean => x >= 1 && (x & (x - 1)) === 0;
+    if (!pow2(ct.length) || !pow2(gt.length) || !pow2(et.length >> 2) || et.length < 4) fail('table sizes');
+    const nodeCap = pow2AtLeast(Math.max(nodeTop, 1), 256);
+    const blockCap = pow2AtLeast(Math.max(poolTop, 1), 1024);
+    this.nStart = growI32(nStart, nodeCap);
+    this.nLen = growI32(nLen, nodeCap);
+    this.nParent = growI32(nParent, nodeCap);
+    this.nKids = growI32(nKids, nodeCap);
+    this.nHOff = growI32(nHOff, nodeCap);
+    this.nHLen = growI32(nHLen, nodeCap);
+    this.nHCap = growU8(nHCap, nodeCap);
+    this.bLo = growU32(bLo, blockCap);
+    this.bHi = growU32(bHi, blockCap);
+    this.cLo = growU32(cLo, blockCap);
+    this.cHi = growU32(cHi, blockCap);
+    this.bCanon = growU8(bCanon, blockCap);
+    this.bNode = new Int32Array(blockCap).fill(-1);
+    this.bNode.set(bNode);
+    this.hp = growU32(hp, pow2AtLeast(Math.max(hTop, 1), 512));
+    this.ct = ct.slice();
+    this.gt = gt.slice();
+    this.et = et.slice();
+    this.nodeTop = nodeTop;
+    this.nodeFree = nodeFree;
+    this.liveNodes = liveNodes;
+    this.rootKids = rootKids;
+    this.poolTop = poolTop;
+    this.freeBlocks = freeBlocks;
+    this.hTop = hTop;
+    this.ctCount = ctCount;
+    this.gtCount = gtCount;
+    this.etCount = etCount;
+    this.hFree.set(p.hFree);
+    for (let s = 0; s < p.slots.length; s++) {
+      const row = p.slots[s];
+      if (row === null || row === undefined) {
+        this.slotLive[s] = false;
+        this.slotWorker[s] = '';
+        this.slotRank[s] = 0;
+        this.slotPaths[s] = 0;
+        this.freeSlots.push(s);
+        continue;
+      }
+      const [workerId, dpRank, paths] = row;
+      if (typeof workerId !== 'string' || !Number.isSafeInteger(dpRank) || dpRank < 0 || !Number.isSafeInteger(paths) || paths < 0) fail('cache row');
+      if (this.slotOf.get(workerId)?.has(dpRank)) fail('duplicate cache');
+      let ranks = this.slotOf.get(workerId);
+      if (ranks === undefined) this.slotOf.set(workerId, (ranks = new Map()));
+      ranks.set(dpRank, s);
+      this.slotWorker[s] = workerId;
+      this.slotRank[s] = dpRank;
+      this.slotPaths[s] = paths;
+      this.slotLive[s] = true;
+    }
+    this.freeSlots.reverse();
+    const cap = pow2AtLeast(p.slots.length + 1, 64);
+    this.mMark = new Uint32Array(cap);
+    this.mTier = new Uint8Array(cap);
+    this.mCount = new Int32Array(cap * 4);
+    this.mActive = new Int32Array(cap);
+    this.mDone = new Int32Array(cap);
+  }
+
+  /**
+   * Checks every structural invariant; throws an Error naming the first broken one.
+   * Used by {@link RadixIndex.restore}; also handy in white-box tests.
+   * @internal
+   */
+  verify(): void {
+    const fail = (what: string): never => {
+      throw new Error(`RadixIndex: broken invariant (${what})`);
+    };
+    const nodeTop = this.nodeTop;
+    const poolTop = this.poolTop;
+    if (!(nodeTop >= 0 && poolTop >= 0 && this.hTop >= 0)) fail('counts');
+    const slotCount = this.slotLive.length;
+    const kids = new Int32Array(nodeTop);
+    let rootKids = 0;
+    let live = 0;
+    let blocks = 0;
+    const paths = new Float64Array(slotCount);
+    for (let n = 0; n < nodeTop; n++) {
+      const len = this.nLen[n]!;
+      if (len < 0) fail('node length');
+      if (len === 0) continue;
+      live++;
+      const st = this.nStart[n]!;
+      if (st < 0 || st + len > poolTop) fail('node run out of the pool');
+      for (let b = st; b < st + len; b++) if (this.bNode[b] !== n) fail('block owner');
+      blocks += len;
+      const pb = this.nParent[n]!;
+      if (pb < -1 || pb >= poolTop) fail('parent block');
+      if (pb >= 0) {
+        const p = this.bNode[pb]!;
+        if (p < 0 || this.nStart[p]! + this.nLen[p]! - 1 !== pb) fail('parent is not a node end');
+        kids[p]!++;
+      } else rootKids++;
+      const off = this.nHOff[n]!;
+      const hl = this.nHLen[n]!;
+      const cap = this.nHCap[n]!;
+      if (cap > 16 || hl < 0 || hl > 1 << cap || off < 0 || off + (1 << cap) > this.hTop) fail('holder list bounds');
+      let prev = -1;
+      for (let i = off; i < off + hl; i++) {
+        const v = this.hp[i]!;
+        const s = v & SLOT_MASK;
+        if (s <= prev || s >= slotCount || !this.slotLive[s]) fail('holder slot');
+        prev = s;
+        const names = v >>> 20;
+        const t = tiersOf(v);
+        if (names === 0 || (v & CANON && names === 0)) fail('holder names');
+        if (t !== 0) paths[s]! += len;
+      }
+      if (this.ctLookup(pb, this.bLo[st]!, this.bHi[st]!) !== n) fail('child table');
+    }
+    if (live !== this.liveNodes || rootKids !== this.rootKids) fail('node counts');
+    if (blocks + this.freeBlocks !== poolTop) fail('free block count');
+    for (let n = 0; n < nodeTop; n++) {
+      if (this.nLen[n]! > 0 && kids[n] !== this.nKids[n]) fail('child counts');
+      if (this.nLen[n]! > 0 && this.nHLen[n] === 0 && this.nKids[n] === 0) fail('dead node');
+    }
+    if (this.ctCount !== live) fail('child table count');
+    let seen = 0;
+    for (let i = 0; i < this.ct.length; i++) {
+      const c = this.ct[i]!;
+      if (c === -1) continue;
+      if (c < 0 || c >= nodeTop || this.nLen[c] === 0) fail('child table entry');
+      seen++;
+    }
+    if (seen !== live) fail('child table entries');
+    let freeNodes = 0;
+    for (let n = this.nodeFree; n !== -1; n = this.nStart[n]!) {
+      if (n < 0 || n >= nodeTop || this.nLen[n] !== 0 || ++freeNodes > nodeTop) fail('node free list');
+    }
+    if (freeNodes + live !== nodeTop) fail('node free list length');
+    for (let c = 0; c < 17; c++) {
+      let steps = 0;
+      for (let o = this.hFree[c]!; o !== -1; ) {
+        if (o < 0 || o + (1 << c) > this.hTop || ++steps > this.hTop) fail('holder free list');
+        const next = this.hp[o]!;
+        o = next === NONE ? -1 : next;
+      }
+    }
+    let canon = 0;
+    for (let b = 0; b < poolTop; b++) {
+      if (this.bCanon[b]! > 1 || (this.bCanon[b] === 1 && this.bNode[b]! < 0)) fail('canonical flag');
+      if (this.bCanon[b] === 1) {
+        canon++;
+        if (this.gLookup(this.cLo[b]!, this.cHi[b]!) !== b) fail('name table');
+      }
+    }
+    let gSeen = 0;
+    for (let i = 0; i < this.gt.length; i++) {
+      const b = this.gt[i]!;
+      if (b === -1) continue;
+      if (b < 0 || b >= poolTop || this.bCanon[b] !== 1) fail('name table entry');
+      gSeen++;
+    }
+    if (gSeen !== canon || this.gtCount !== canon) fail('name table count');
+    let eSeen = 0;
+    for (let r = 0; r < this.et.length; r += 4) {
+      const b = this.et[r + 3]!;
+      if (b === -1) continue;
+      const s = this.et[r]!;
+      if (b < 0 || b >= poolTop || this.bNode[b]! < 0 || s < 0 || s >= slotCount || !this.slotLive[s]) fail('alias entry');
+      if (this.eLookup(s, this.et[r + 1]! >>> 0, this.et[r + 2]! >>> 0) !== b) fail('alias table');
+      if (this.holderValue(this.bNode[b]!, s) === 0) fail('alias without holder word');
+      eSeen++;
+    }
+    if (eSeen !== this.etCount) fail('alias count');
+    for (let s = 0; s < slotCount; s++) if (this.slotLive[s] && paths[s] !== this.slotPaths[s]) fail('paths per cache');
+  }
+}
