@@ -23,8 +23,8 @@ export interface EngineConfig {
 
 /** Where an engine sends what it publishes. */
 export interface EngineSink {
-  /** One vLLM msgpack event batch (`[ts, events, dpRank]`, DESIGN §5). */
-  events(bytes: Uint8Array, workerId: string, dpRank: number): void;
+  /** One vLLM msgpack event batch (`[ts, events, dpRank]`, DESIGN §5); absent: the engine encodes no events. */
+  events?(bytes: Uint8Array, workerId: string, dpRank: number): void;
   /** The engine's current load. */
   load(workerId: string, dpRank: number, metrics: LoadMetrics): void;
 }
@@ -265,7 +265,7 @@ export class SimEngine {
   }
 
   private publishStored(flight: Flight, from: number, to: number): void {
-    if (this.sink === undefined) return;
+    if (this.sink?.events === undefined) return;
     const B = this.cfg.blockSize;
     const tokens = (flight.tokens ??= flight.tokenSource());
     const w = this.beginBatch();
@@ -284,7 +284,7 @@ export class SimEngine {
   }
 
   private publishRemoved(pairs: number[]): void {
-    if (this.sink === undefined) return;
+    if (this.sink?.events === undefined) return;
     const w = this.beginBatch();
     w.arrayHeader(3);
     w.str('BlockRemoved');
@@ -307,7 +307,7 @@ export class SimEngine {
   private endBatch(): void {
     this.writer.uint(this.dpRank);
     this.batches++;
-    this.sink!.events(this.writer.bytes(), this.workerId, this.dpRank);
+    this.sink!.events!(this.writer.bytes(), this.workerId, this.dpRank);
   }
 
   private pushLoad(): void {

@@ -1,4 +1,3 @@
-import type { LoadMetrics } from '../events/types.js';
 import type { EngineSink } from './engine.js';
 import { Rng } from './rng.js';
 import type { SimRequest } from './workload.js';
@@ -81,8 +80,3 @@ export function leastLoadedPolicy(fleet: FleetView): RoutingPolicy {
   };
 }
 
-/** A sink that drops everything (policies that read no events). @internal */
-export const NULL_SINK: EngineSink = {
-  events(): void {},
-  load(_w: string, _r: number, _m: LoadMetrics): void {},
-};

@@ -3,7 +3,6 @@ import { engineBlockHashes, SimEngine, type EngineConfig } from './engine.js';
 import { PairSet } from './pair-set.js';
 import {
   leastLoadedPolicy,
-  NULL_SINK,
   POLICY_NAMES,
   randomPolicy,
   roundRobinPolicy,
@@ -218,8 +217,7 @@ export async function runPolicy(
       finished();
     },
   };
-  const sink = policy.sink ?? NULL_SINK;
-  for (let i = 0; i < cfg.workers; i++) engines.push(new SimEngine(workerIds[i]!, 0, cfg, clock, hooks, policy.sink === undefined ? undefined : sink));
+  for (let i = 0; i < cfg.workers; i++) engines.push(new SimEngine(workerIds[i]!, 0, cfg, clock, hooks, policy.sink));
 
   const sample = (): void => {
     let max = 0;
