@@ -76,7 +76,11 @@ export class DecodeError extends Error {
   readonly loraName: string | undefined;
 
   constructor(reason: DecodeErrorCode, message: string, details: DecodeErrorDetails) {
+    // A decode error describes data, not code: skip the stack capture (costly under floods of garbage).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`${details.format}: ${reason}: ${message}`);
+    Error.stackTraceLimit = limit;
     this.name = 'DecodeError';
     this.reason = reason;
     this.format = details.format;

@@ -4,19 +4,24 @@
  * which silently corrupts u64 hashes above 2^53.
  *
  * Objects are created without a prototype (no `__proto__` surprises). Nesting is limited, so
- * hostile input cannot overflow the stack. Errors are {@link JsonSyntaxError} with the offset.
+ * hostile input cannot overflow the stack. Errors carry the offset.
  */
+
+import { isUtf8 } from 'node:buffer';
 
 /** A parsed JSON value; integers beyond the safe range are bigints. */
 export type ExactJson = null | boolean | number | bigint | string | ExactJson[] | { [key: string]: ExactJson };
 
 /** @internal A JSON syntax error at a character offset. */
 export class JsonSyntaxError extends Error {
-  constructor(
-    message: string,
-    readonly offset: number,
-  ) {
+  readonly offset: number;
+  constructor(message: string, offset: number) {
+    // Describes data, not code: skip the stack capture.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
+    this.offset = offset;
   }
 }
 
@@ -25,13 +30,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** @internal Parses UTF-8 JSON bytes exactly; throws {@link JsonSyntaxError}. */
 export function parseExactJson(bytes: Uint8Array): ExactJson {
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    throw new JsonSyntaxError('invalid UTF-8', 0);
-  }
-  return parseExactJsonText(text);
+  if (!isUtf8(bytes)) throw new JsonSyntaxError('invalid UTF-8', 0);
+  return parseExactJsonText(utf8.decode(bytes));
 }
 
 /** @internal Parses JSON text exactly; throws {@link JsonSyntaxError}. */

@@ -1,0 +1,142 @@
+/**
+ * Hostile bytes: every decoder must answer `ok` or a `DecodeError` (never `INTERNAL`), and never
+ * throw, on random bytes, every truncation of every fixture, and mutated messages.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createHasher } from '../src/hashing/index.js';
+import type { BlockHasher } from '../src/hashing/types.js';
+import {
+  decodeEvents,
+  decodeMetrics,
+  DecodeError,
+  encodeDynamoEvent,
+  encodeMetrics,
+  encodeTrtllmEvents,
+  encodeVllmBatch,
+  KvEventSchema,
+  type DecodeResult,
+  type EventFormat,
+} from '../src/events/index.js';
+import { loadVllmFixtures, randomTokens, randomU64, rng } from './events.support.js';
+
+let hasher: BlockHasher;
+beforeAll(async () => {
+  hasher = await createHasher({ blockSize: 4 });
+});
+
+function check(r: DecodeResult): void {
+  if (r.ok) {
+    for (const e of r.events) expect(KvEventSchema.safeParse(e).success).toBe(true);
+  } else {
+    expect(r.error).toBeInstanceOf(DecodeError);
+    expect(r.error.reason, r.error.message).not.toBe('INTERNAL');
+  }
+}
+
+function decode(bytes: Uint8Array, format: EventFormat): DecodeResult {
+  return decodeEvents(bytes, { format, workerId: 'w', hasher, loraHasher: () => hasher });
+}
+
+function samples(): Array<[EventFormat, Uint8Array]> {
+  const r = rng(5);
+  const out: Array<[EventFormat, Uint8Array]> = loadVllmFixtures().map((f) => ['vllm', Buffer.from(f.hex, 'hex')]);
+  out.push([
+    'vllm',
+    encodeVllmBatch(
+      [
+        { type: 'BlockStored', blockHashes: [randomU64(r), randomU64(r)], parentBlockHash: randomU64(r), tokenIds: randomTokens(r, 8), loraName: 'x' },
+        { type: 'BlockRemoved', blockHashes: [randomU64(r)], medium: 'CPU' },
+        { type: 'AllBlocksCleared' },
+      ],
+      { style: 'map', engineBlockSize: 4, dpRank: 1, hashForm: 'bytes32' },
+    ),
+  ]);
+  const stored = { type: 'stored' as const, workerId: '99', eventId: 3, parentHash: randomU64(r), blocks: [{ blockHash: randomU64(r), tokensHash: randomU64(r) }] };
+  out.push(['dynamo-json', encodeDynamoEvent(stored, 'json')]);
+  out.push(['dynamo-msgpack', encodeDynamoEvent(stored, 'msgpack')]);
+  out.push(['dynamo-msgpack', encodeDynamoEvent([stored, { type: 'cleared', workerId: '99', eventId: 4 }], 'msgpack-positional')]);
+  out.push(['trtllm', encodeTrtllmEvents([{ type: 'stored', eventId: 1, blocks: [{ blockHash: randomU64(r), tokenIds: randomTokens(r, 4) }] }, { type: 'removed', eventId: 2, blockHashes: [1n] }])]);
+  return out;
+}
+
+const FORMATS: EventFormat[] = ['vllm', 'dynamo-json', 'dynamo-msgpack', 'trtllm'];
+
+describe('decoders never throw and never fail internally', () => {
+  it('random bytes (2,000 messages per format)', () => {
+    const r = rng(42);
+    for (const format of FORMATS) {
+      for (let n = 0; n < 2000; n++) {
+        const len = Math.floor(r() * 64);
+        const bytes = new Uint8Array(len);
+        for (let i = 0; i < len; i++) bytes[i] = Math.floor(r() * 256);
+        check(decode(bytes, format));
+      }
+    }
+  });
+
+  it('random JSON-ish text', () => {
+    const r = rng(7);
+    const alphabet = '{}[]",:0123456789-.eE truefalsenul\\u"abc';
+    for (const format of ['dynamo-json', 'trtllm'] as const) {
+      for (let n = 0; n < 2000; n++) {
+        let s = '';
+        const len = Math.floor(r() * 80);
+        for (let i = 0; i < len; i++) s += alphabet[Math.floor(r() * alphabet.length)];
+        check(decode(Buffer.from(s), format));
+      }
+    }
+  });
+
+  it('every truncation of every sample', () => {
+    for (const [format, bytes] of samples()) {
+      for (let cut = 0; cut < bytes.length; cut++) {
+        const res = decode(bytes.subarray(0, cut), format);
+        check(res);
+        // A strict prefix of one msgpack / JSON value is never a complete message.
+        expect(res.ok, `${format} cut at ${cut} of ${bytes.length}`).toBe(false);
+      }
+      check(decode(bytes, format));
+      expect(decode(bytes, format).ok).toBe(true);
+    }
+  });
+
+  it('single-byte mutations and random splices of every sample', () => {
+    const r = rng(9);
+    for (const [format, bytes] of samples()) {
+      for (let i = 0; i < bytes.length; i++) {
+        for (const v of [0x00, 0xff, 0xc1, 0xdd, 0xdf, 0xcf, 0xd3, 0xc4, 0x7b, 0x5b, bytes[i]! ^ 0x01, Math.floor(r() * 256)]) {
+          const m = Uint8Array.from(bytes);
+          m[i] = v;
+          check(decode(m, format));
+        }
+      }
+      for (let n = 0; n < 200; n++) {
+        const a = Math.floor(r() * bytes.length);
+        const b = Math.floor(r() * bytes.length);
+        check(decode(Buffer.concat([bytes.subarray(0, a), bytes.subarray(b)]), format));
+      }
+    }
+  });
+
+  it('deep nesting does not overflow the stack', () => {
+    check(decode(Buffer.from('['.repeat(100_000)), 'dynamo-json'));
+    check(decode(Buffer.from('{"a":'.repeat(50_000)), 'trtllm'));
+    check(decode(new Uint8Array(100_000).fill(0x91), 'vllm'));
+    check(decode(new Uint8Array(100_000).fill(0x91), 'dynamo-msgpack'));
+  });
+
+  it('metrics decoder on random and truncated bytes', () => {
+    const r = rng(13);
+    const good = encodeMetrics({ kvActiveBlocks: 1, gpuCacheUsagePerc: 0.5 }, { format: 'dynamo-fpm', workerId: '1' });
+    for (let cut = 0; cut < good.length; cut++) {
+      const res = decodeMetrics(good.subarray(0, cut), { format: 'dynamo-fpm' });
+      expect(res.ok).toBe(false);
+      if (!res.ok) expect(res.error.reason).not.toBe('INTERNAL');
+    }
+    for (let n = 0; n < 2000; n++) {
+      const bytes = Uint8Array.from({ length: Math.floor(r() * 40) }, () => Math.floor(r() * 256));
+      const res = decodeMetrics(bytes, { format: n % 2 ? 'dynamo-fpm' : 'dynamo-active-load' });
+      if (!res.ok) expect(res.error.reason).not.toBe('INTERNAL');
+    }
+  });
+});
