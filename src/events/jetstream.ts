@@ -157,7 +157,6 @@ class JetStreamSubscriber implements JetStreamSubscription {
   private readyResolve!: () => void;
   private readonly readyPromise = new Promise<void>((resolve) => (this.readyResolve = resolve));
   private running: Promise<void> | undefined;
-  private statusWatch: Promise<void> | undefined;
   private ackTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
 
@@ -196,7 +195,7 @@ class JetStreamSubscriber implements JetStreamSubscription {
 
   start(): void {
     this.running = this.run();
-    this.statusWatch = this.watchStatus();
+    void this.watchStatus().catch(() => undefined);
     this.ackTimer = setInterval(() => this.ack(), this.options.ackIntervalMs ?? 100);
     this.ackTimer.unref();
   }
@@ -353,7 +352,5 @@ class JetStreamSubscriber implements JetStreamSubscription {
     this.readyResolve();
     if (!this.connection.isClosed()) await this.connection.flush().catch(() => undefined);
     await releaseConnection(this.held);
-    // The status iterator ends when the connection closes; a borrowed one stays open, so do not wait.
-    if (this.held.owned) await this.statusWatch;
   }
 }

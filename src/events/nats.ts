@@ -2,7 +2,7 @@ import {
   Events,
   headers as natsHeaders,
   JSONCodec,
-  RequestStrategy,
+  createInbox,
   type Msg,
   type NatsConnection,
   type Subscription,
@@ -226,7 +226,8 @@ class NatsSubscriber implements NatsSubscription {
         if (typeof off === 'function') this.unsubscribeResync = off as () => void;
       }
     }
-    this.track(this.watchStatus());
+    // Not tracked: the status iterator of a borrowed connection only ends when that connection closes.
+    void this.watchStatus().catch(() => undefined);
   }
 
   counters(): NatsSubscriptionCounters {
@@ -258,22 +259,24 @@ class NatsSubscriber implements NatsSubscription {
     const subject = this.resyncSubject;
     if (subject === undefined || this.abort.signal.aborted) return false;
     const attempts = this.options.resyncAttempts ?? 5;
+    const meta = { format: this.options.format, workerId: request.workerId, dpRank: request.dpRank ?? 0, transport: 'nats-resync' };
+    const apply = (chunk: Uint8Array): void => {
+      try {
+        this.sink.ingest(chunk, meta);
+      } catch {
+        this.counts.sinkErrors++;
+      }
+    };
     for (let attempt = 0; attempt < attempts && !this.abort.signal.aborted; attempt++) {
       if (attempt > 0) await sleep(backoffDelay(attempt - 1, { initialMs: 200, maxMs: 3000 }), this.abort.signal);
       if (this.abort.signal.aborted) break;
       this.counts.resyncRequests++;
-      const chunks = await requestDump(this.connection, subject, request, this.options.resyncTimeoutMs ?? 5000);
-      if (chunks === undefined) continue;
-      const meta = { format: this.options.format, workerId: request.workerId, dpRank: request.dpRank ?? 0, transport: 'nats-resync' };
-      for (const chunk of chunks) {
-        try {
-          this.sink.ingest(chunk, meta);
-        } catch {
-          this.counts.sinkErrors++;
-        }
+      const outcome = await requestDump(this.connection, subject, request, this.options.resyncTimeoutMs ?? 5000, apply);
+      if (outcome === 'complete') {
+        this.counts.resyncsApplied++;
+        return true;
       }
-      this.counts.resyncsApplied++;
-      return true;
+      if (outcome === 'partial') break; // chunks were applied; the next gap or restart asks again
     }
     this.counts.resyncFailures++;
     return false;
@@ -295,22 +298,50 @@ class NatsSubscriber implements NatsSubscription {
   }
 }
 
-/** Sends one resync request; the dump's chunks when it ended with the sentinel, else `undefined`. */
-async function requestDump(nc: NatsConnection, subject: string, request: ResyncRequest, timeoutMs: number): Promise<Uint8Array[] | undefined> {
+/**
+ * Sends one resync request and applies each chunk of the answer synchronously as it arrives, so a
+ * dump and the live events its responder publishes after it (on the same connection) reach the
+ * sink in publish order. `'failed'` when nothing was applied (no responder, error, timeout),
+ * `'partial'` when a timeout cut the dump short (stored events only add state: a partial dump is a
+ * subset of the worker's state, never a wrong one).
+ */
+function requestDump(
+  nc: NatsConnection,
+  subject: string,
+  request: ResyncRequest,
+  timeoutMs: number,
+  apply: (chunk: Uint8Array) => void,
+): Promise<'complete' | 'partial' | 'failed'> {
   const body = JSONCodec<{ worker_id: string; dp_rank: number }>().encode({ worker_id: request.workerId, dp_rank: request.dpRank ?? 0 });
-  const chunks: Uint8Array[] = [];
-  try {
-    const replies = await nc.requestMany(subject, body, { strategy: RequestStrategy.SentinelMsg, maxWait: timeoutMs, noMux: true });
-    for await (const reply of replies) {
-      if (reply.data.length === 0) {
-        return reply.headers?.get(RESYNC_ERROR_HEADER) ? undefined : chunks;
-      }
-      chunks.push(reply.data);
+  return new Promise((resolve) => {
+    let chunks = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const inbox = createInbox();
+    const finish = (outcome: 'complete' | 'partial' | 'failed'): void => {
+      clearTimeout(timer);
+      if (!sub.isClosed()) sub.unsubscribe();
+      resolve(outcome);
+    };
+    const sub = nc.subscribe(inbox, {
+      callback: (err, msg) => {
+        if (err) return finish(chunks > 0 ? 'partial' : 'failed');
+        if (msg.data.length > 0) {
+          chunks++;
+          apply(msg.data);
+          return;
+        }
+        // The empty end message; a no-responders status or a responder error header means failure.
+        const failed = msg.headers !== undefined && (msg.headers.hasError || msg.headers.get(RESYNC_ERROR_HEADER) !== '');
+        finish(failed ? (chunks > 0 ? 'partial' : 'failed') : 'complete');
+      },
+    });
+    timer = setTimeout(() => finish(chunks > 0 ? 'partial' : 'failed'), timeoutMs);
+    try {
+      nc.publish(subject, body, { reply: inbox });
+    } catch {
+      finish('failed');
     }
-  } catch {
-    return undefined;
-  }
-  return undefined; // timed out before the sentinel: an incomplete dump is never applied
+  });
 }
 
 /** Header set on the final (empty) resync reply when the responder failed. */
