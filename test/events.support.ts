@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { KvEvent } from '../src/radix/types.js';
+import { encodeVllmBatch, type VllmEngineEvent } from '../src/events/index.js';
 
 export interface VllmFixture {
   name: string;
@@ -47,4 +48,52 @@ export function randomU64(r: () => number): bigint {
 
 export function randomTokens(r: () => number, n: number): number[] {
   return Array.from({ length: n }, () => Math.floor(r() * 50_000));
+}
+
+
+/** One published vLLM message of a simulated engine. */
+export interface EngineMessage {
+  seq: bigint;
+  bytes: Uint8Array;
+  events: VllmEngineEvent[];
+}
+
+/**
+ * A small simulated vLLM engine: stores chains (extending a held block or from the root) and
+ * evicts held blocks, publishing real msgpack batches with sequence numbers from 0.
+ */
+export function simulateEngine(seed: number, steps: number, engineBlockSize: number, opts: { dpRank?: number; style?: 'positional' | 'map' } = {}): { messages: EngineMessage[]; prompts: number[][] } {
+  const r = rng(seed);
+  const held: Array<{ hash: bigint; tokens: number[] }> = [];
+  const prompts: number[][] = [];
+  const messages: EngineMessage[] = [];
+  let next = BigInt(seed) * 1_000_003n + 17n;
+  for (let s = 0; s < steps; s++) {
+    const events: VllmEngineEvent[] = [];
+    const nEvents = 1 + Math.floor(r() * 3);
+    for (let k = 0; k < nEvents; k++) {
+      if (held.length > 0 && r() < 0.3) {
+        const i = Math.floor(r() * held.length);
+        const [gone] = held.splice(i, 1);
+        events.push({ type: 'BlockRemoved', blockHashes: [gone!.hash] });
+      } else {
+        const parent = held.length > 0 && r() < 0.6 ? held[Math.floor(r() * held.length)]! : undefined;
+        const n = 1 + Math.floor(r() * 4);
+        const tokens = randomTokens(r, n * engineBlockSize);
+        const hashes: bigint[] = [];
+        let prefix = parent ? parent.tokens : [];
+        for (let b = 0; b < n; b++) {
+          next = (next * 6364136223846793005n + 1442695040888963407n) & 0xffffffffffffffffn;
+          hashes.push(next);
+          prefix = prefix.concat(tokens.slice(b * engineBlockSize, (b + 1) * engineBlockSize));
+          held.push({ hash: next, tokens: prefix });
+        }
+        prompts.push(prefix);
+        events.push({ type: 'BlockStored', blockHashes: hashes, parentBlockHash: parent?.hash ?? null, tokenIds: tokens });
+      }
+    }
+    const bytes = encodeVllmBatch(events, { style: opts.style ?? (s % 2 ? 'map' : 'positional'), engineBlockSize, dpRank: opts.dpRank, ts: 1_700_000_000 + s });
+    messages.push({ seq: BigInt(s), bytes, events });
+  }
+  return { messages, prompts };
 }
