@@ -1,0 +1,147 @@
+/**
+ * replay.mooncake.*: the Mooncake conversation trace routed over N simulated workers, the index
+ * under test both routing (findMatches) and ingesting the resulting event stream; see
+ * workloads/mooncake.ts for the expansion, the LRU engines and the assignment policy.
+ */
+import type { BenchIndex, IndexKind } from '../baselines/types.js';
+import type { BenchContext } from '../lib/context.js';
+import { progress, ticker } from '../lib/progress.js';
+import type { Impl } from '../lib/results.js';
+import { summarize, type LatencyStats } from '../lib/timer.js';
+import { LoadCappedPolicy, MooncakeBlocks, SimWorker, readTrace, type TraceRequest } from '../workloads/mooncake.js';
+
+/** Router-side figures of a replay prefix. */
+export interface ReplayFigures {
+  requests: number;
+  batches: number;
+  events: number;
+  routerMs: number;
+  opsPerSec: number;
+  latency: LatencyStats;
+  /** Checksum of the routing decisions (equal across kinds when their overlaps agree). */
+  routing: number;
+  rejected: number;
+}
+
+/** Replays `requests` through `kind`; returns figures after each checkpoint (request counts). */
+export function replay(kind: IndexKind, reqs: readonly TraceRequest[], blocks: MooncakeBlocks, workers: number, capacity: number, checkpoints: number[], label: string): ReplayFigures[] {
+  const index: BenchIndex = kind.create();
+  const maxBlocks = reqs.reduce((m, r) => Math.max(m, r.blocks), 0);
+  const sims: SimWorker[] = [];
+  const byId = new Map<string, number>();
+  for (let w = 0; w < workers; w++) {
+    const id = `10.1.${w >> 8}.${w & 255}:8000`;
+    sims.push(new SimWorker(id, capacity, maxBlocks));
+    byId.set(id, w);
+  }
+  const policy = new LoadCappedPolicy(workers);
+  const pairs = new Uint32Array(maxBlocks * 2);
+  const big = new BigUint64Array(pairs.buffer);
+  const useU32 = kind.useU32 && typeof index.findMatchesU32 === 'function';
+  const last = checkpoints[checkpoints.length - 1]!;
+  const lat = new Float64Array(last);
+  let routerNs = 0n;
+  let batches = 0;
+  let events = 0;
+  let routing = 0;
+  let rejected = 0;
+  const out: ReplayFigures[] = [];
+  const overlaps: Array<[number, number]> = [];
+  const tick = ticker(`${label} ${kind.label}`, last);
+  for (let r = 0; r < last; r++) {
+    const req = reqs[r]!;
+    const n = blocks.query(req, pairs);
+    const t0 = process.hrtime.bigint();
+    const scores = useU32 ? index.findMatchesU32!(pairs, n) : index.findMatches(big.subarray(0, n));
+    const t1 = process.hrtime.bigint();
+    routerNs += t1 - t0;
+    lat[r] = Number(t1 - t0) / 1000;
+    overlaps.length = 0;
+    for (const o of scores) overlaps.push([byId.get(o.workerId)!, o.blocks]);
+    const w = policy.pick(overlaps, r);
+    routing = (Math.imul(routing, 31) + w) | 0;
+    const batch = sims[w]!.serve(req, blocks);
+    if (batch.length > 0) {
+      const t2 = process.hrtime.bigint();
+      for (const e of batch) if (index.apply(e).error !== undefined) rejected++;
+      routerNs += process.hrtime.bigint() - t2;
+      batches++;
+      events += batch.length;
+    }
+    if (checkpoints.includes(r + 1)) {
+      const routerMs = Number(routerNs) / 1e6;
+      out.push({ requests: r + 1, batches, events, routerMs, opsPerSec: (r + 1 + batches) / (routerMs / 1000), latency: summarize(lat.subarray(0, r + 1)), routing, rejected });
+    }
+    if ((r & 255) === 0) tick(r + 1);
+  }
+  tick(last);
+  return out;
+}
+
+/** Runs the replay for every worker count of the profile. */
+export async function runReplaySuite(ctx: BenchContext, tracePath: string): Promise<void> {
+  const B = 16;
+  const hasher = await ctx.hasher(B);
+  const { requests: wantAll, baselineRequests: wantBase, capacity16, workers } = ctx.profile.replay;
+  progress(`replay: reading ${tracePath}`);
+  const { requests, distinct } = readTrace(tracePath, B, wantAll);
+  const all = requests.length;
+  const baseN = Math.min(wantBase, all);
+  progress(`replay: expanding ${distinct} hash ids to ${distinct * (512 / B)} blocks of ${B} tokens (XXH3 tokens + sequence hashes)`);
+  const blocks = new MooncakeBlocks(requests, distinct, hasher);
+  const capacity = Math.floor((capacity16 * 16) / B);
+  for (const N of workers) {
+    const label = `N=${N}`;
+    const figures = new Map<Impl, ReplayFigures[]>();
+    for (const kind of ctx.kinds) {
+      const isOurs = kind.impl === 'ours';
+      const checkpoints = isOurs && baseN < all ? [baseN, all] : [isOurs ? all : baseN];
+      progress(`replay ${label}: ${kind.label}, ${checkpoints[checkpoints.length - 1]} requests`);
+      try {
+        const f = replay(kind, requests, blocks, N, capacity, checkpoints, label);
+        figures.set(kind.impl, f);
+        const lastF = f[f.length - 1]!;
+        progress(`  ${kind.label}: ${Math.round(lastF.opsPerSec).toLocaleString()} ops/s, findMatches p50 ${lastF.latency.p50Us.toFixed(1)} µs p99 ${lastF.latency.p99Us.toFixed(1)} µs, ${lastF.batches} batches / ${lastF.events} events`);
+        if (lastF.rejected > 0) ctx.warnings.push(`replay ${label} ${kind.label}: ${lastF.rejected} events rejected`);
+      } catch (e) {
+        ctx.warnings.push(`replay ${label} ${kind.label} failed: ${(e as Error).stack ?? String(e)}`);
+      }
+    }
+    const at = (impl: Impl, n: number): ReplayFigures | undefined => figures.get(impl)?.find((f) => f.requests === n);
+    const ref = at('reference', baseN);
+    for (const [impl, f] of figures) {
+      const mine = at(impl, baseN);
+      if (impl !== 'reference' && ref !== undefined && mine !== undefined && mine.routing !== ref.routing) {
+        ctx.warnings.push(`replay ${label}: ${impl} routed differently from the reference (overlaps disagree)`);
+      }
+      void f;
+    }
+    const config = `${label}, LRU ${capacity} blocks of ${B}`;
+    const emit = (suffix: string, n: number, withBaselines: boolean): void => {
+      const pickV = (g: (f: ReplayFigures) => number): Partial<Record<Impl, number>> => {
+        const v: Partial<Record<Impl, number>> = {};
+        for (const impl of figures.keys()) {
+          if (!withBaselines && impl !== 'ours') continue;
+          const f = at(impl, n);
+          if (f !== undefined) v[impl] = g(f);
+        }
+        return v;
+      };
+      const o = at('ours', n);
+      const note = `${n} requests${o ? `, ${o.batches} event batches, ${o.events} events` : ''}; ops = requests + event batches, timed router work only (findMatches + apply)`;
+      for (const [name, unit, better, g] of [
+        ['opsPerSec', 'ops/s', 'higher', (f: ReplayFigures) => f.opsPerSec],
+        ['p50Us', 'µs', 'lower', (f: ReplayFigures) => f.latency.p50Us],
+        ['p99Us', 'µs', 'lower', (f: ReplayFigures) => f.latency.p99Us],
+      ] as const) {
+        const spec: Parameters<typeof ctx.results.add>[0] = { name: `replay.mooncake${suffix}.${name}`, unit, better, values: pickV(g), config, note };
+        if (ctx.missing.ours !== undefined) spec.skipped = ctx.missing.ours;
+        ctx.results.add(spec);
+      }
+    };
+    if (baseN < all) {
+      emit('', all, false);
+      emit('.prefix', baseN, true);
+    } else emit('', all, true);
+  }
+}
