@@ -290,6 +290,24 @@ describe.each(implementations)('index rules: %s', (_name, impl) => {
       expect(index.findMatches(q(2)).get('w')).toBe(0);
     });
 
+    it('a second name of a path survives removal through the first name (the literal rule drops only the removed name)', () => {
+      const index = fresh();
+      index.apply(stored('w', chain(1, 1)));
+      index.apply(stored('w', [[b(9), t(1)]])); // b9: a second name of [t1]
+      expect(index.apply(removed('w', [b(1)]))).toEqual({ applied: 1 });
+      expect(index.blockCount('w')).toBe(0);
+      // b9 still names [t1] though nothing is held there: unknown for removal, valid as a parent.
+      expect(index.apply(removed('w', [b(9)]))).toEqual({ applied: 0, error: 'BLOCK_NOT_FOUND' });
+      // Other paths come and go meanwhile (an implementation that freed [t1] may reuse its slot).
+      index.apply(stored('x', [[b(5), t(5)], [b(6), t(6)]]));
+      index.apply(removed('x', [b(6)]));
+      expect(index.apply(stored('w', [[b(2), t(2)]], { parentHash: b(9) }))).toEqual({ applied: 1 });
+      expect(index.findMatches([t(1), t(2)]).get('w')).toBe(0); // the gap [t1] is not held
+      expect(index.apply(stored('w', chain(1, 1)))).toEqual({ applied: 1 });
+      expect(index.findMatches([t(1), t(2)]).get('w')).toBe(2);
+      expect(index.findMatches([t(5), t(2)]).get('w')).toBe(0);
+    });
+
     it('an empty removal applies 0 without error', () => {
       const index = fresh();
       expect(index.apply(removed('w', []))).toEqual({ applied: 0 });
@@ -332,7 +350,8 @@ describe.each(implementations)('index rules: %s', (_name, impl) => {
       index.apply(stored('x', chain(1, 2)));
       // The event's tier is ignored; applied counts (block, tier) entries.
       expect(index.apply(cleared('w', { tier: 'disk' }))).toEqual({ applied: 5 });
-      expect(index.blockCount('w')).toBe(0);
+      expect(index.blockCount('w', 0)).toBe(0);
+      expect(index.blockCount('w', 1)).toBe(1);
       expect(index.findMatches(q(3)).get('w')).toBe(0);
       expect(index.findMatches(q(3)).get('w', 1)).toBe(1);
       expect(index.findMatches(q(3)).get('x')).toBe(2);
@@ -378,6 +397,15 @@ describe.each(implementations)('index rules: %s', (_name, impl) => {
       index.removeWorker('w', 3);
       index.removeWorker('nobody', 0);
       expect(observe(index, PROBES)).toEqual(before);
+    });
+
+    it('blockCount(workerId) without a rank is rank 0, like scores.get(workerId)', () => {
+      const index = fresh();
+      index.apply(stored('w', chain(1, 2), { dpRank: 1 }));
+      index.apply(stored('w', chain(1, 1), { dpRank: 0 }));
+      expect(index.blockCount('w', 1)).toBe(2);
+      expect(index.blockCount('w')).toBe(1);
+      expect(index.findMatches(q(2)).get('w')).toBe(1);
     });
 
     it('dpRanks are separate caches', () => {
