@@ -97,7 +97,8 @@ export interface JetStreamSubscription {
  * Consumes KV events from a JetStream stream with a durable pull consumer, in stream order and
  * without loss.
  *
- * Every message goes to the sink with its stream sequence in `meta.seq` (`transport: 'jetstream'`)
+ * Every message goes to the sink with `transport: 'jetstream'` and, on a shared subject, its stream
+ * sequence in `meta.seq` (per-worker subjects omit it: one stream sequence spans every worker)
  * and is acknowledged after the sink returned (acks are batched: `AckPolicy.All`). The subscription
  * keeps the sequence of the last applied message; whenever delivery could have broken order (a
  * reconnect, a server restart, an out-of-order sequence) it recreates the durable consumer to start
@@ -305,9 +306,12 @@ class JetStreamSubscriber implements JetStreamSubscription {
         else {
           this.counts.messages++;
           try {
+            // The stream sequence is shared by every worker on the stream, so it is passed only when
+            // the payload names the worker (then the ingestor does not track it per worker); order
+            // and exactly-once are guaranteed here.
             this.sink.ingest(msg.data, workerId === undefined
               ? { format, seq: BigInt(seq), transport: 'jetstream' }
-              : { format, workerId, seq: BigInt(seq), transport: 'jetstream' });
+              : { format, workerId, transport: 'jetstream' });
           } catch {
             this.counts.sinkErrors++;
           }

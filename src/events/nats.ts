@@ -259,7 +259,7 @@ class NatsSubscriber implements NatsSubscription {
     const subject = this.resyncSubject;
     if (subject === undefined || this.abort.signal.aborted) return false;
     const attempts = this.options.resyncAttempts ?? 5;
-    const meta = { format: this.options.format, workerId: request.workerId, dpRank: request.dpRank ?? 0, transport: 'nats-resync' };
+    const meta = { format: this.options.format, workerId: request.workerId, dpRank: request.dpRank ?? 0, transport: 'nats-resync', replay: true };
     const apply = (chunk: Uint8Array): void => {
       try {
         this.sink.ingest(chunk, meta);
