@@ -40,6 +40,8 @@ export interface PolicyReport {
   simulatedS: number;
   /** TTFT histogram: counts per bucket of {@link SimReport.ttftBucketsMs}. */
   ttftHistogram: number[];
+  /** TTFT at percentiles 0, 1, …, 100, milliseconds (the distribution's CDF). */
+  ttftPercentilesMs: number[];
   /** Over-time series for charts. */
   series: PolicySeries;
   /** Event-path counters (batches, bytes, events applied/rejected…) of policies that read events. */

@@ -12,7 +12,7 @@ import {
 } from './policies.js';
 import type { PolicyReport, SimReport } from './report.js';
 import { routerPolicy } from './router-policy.js';
-import { distribution, Samples } from './stats.js';
+import { distribution, percentiles, Samples } from './stats.js';
 import type { SimRequest, Workload } from './workload.js';
 
 /** Options of {@link simulate}. */
@@ -288,6 +288,7 @@ export async function runPolicy(
     wallMs: performance.now() - wallStart,
     simulatedS: lastFinish / 1000,
     ttftHistogram,
+    ttftPercentilesMs: percentiles(ttft.values()).map((v) => round(v, 3)),
     series,
     counters: policy.counters?.() ?? {},
   };

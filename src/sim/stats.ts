@@ -36,3 +36,13 @@ export class Samples {
     return this.data.subarray(0, this.length);
   }
 }
+
+/** Values at percentiles 0, 1, …, 100 (nearest rank); empty when there are no values. @internal */
+export function percentiles(values: ArrayLike<number>): number[] {
+  const n = values.length;
+  if (n === 0) return [];
+  const sorted = Float64Array.from(values).sort();
+  const out: number[] = [];
+  for (let q = 0; q <= 100; q++) out.push(sorted[Math.min(n - 1, Math.max(0, Math.ceil((q / 100) * n) - 1))]!);
+  return out;
+}
