@@ -57,7 +57,7 @@ export interface ZmqSubscriptionCounters {
   duplicates: number;
   /** Sequence gaps seen on the live stream. */
   gaps: number;
-  /** Gaps a replay could not fill (handed to the sink with the gap, which then resets the worker). */
+  /** Gaps left unfilled (no replay endpoint, or the engine no longer held them): handed to the sink, which resets the worker. */
   unrecovered: number;
   /** Engine restarts seen (sequence went backwards). */
   restarts: number;
@@ -114,9 +114,9 @@ export async function subscribeZmq(sink: MessageSink, options: SubscribeZmqOptio
   const zmq = await loadZeroMq();
   const socket = new zmq.Subscriber({ linger: 0, receiveHighWaterMark: options.highWaterMark ?? 100_000 });
   const subscription = new ZmqStream(zmq, socket, sink, options);
+  subscription.start(); // observe socket events before connecting, or the first handshake is missed
   socket.subscribe(options.topic ?? '');
   socket.connect(options.endpoint);
-  subscription.start();
   return subscription;
 }
 
