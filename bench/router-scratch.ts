@@ -17,8 +17,8 @@ const B = 16;
 
 const hasher = await createHasher({ blockSize: B });
 const fleet = new Fleet({ workers: W, blocksPerWorker: C, blockSize: B, seed: 7 }, hasher);
-const index = new RadixIndex();
-const router = await createRouter({ blockSize: B }, { index });
+const router = await createRouter({ blockSize: B });
+const index = router.index as RadixIndex;
 let t = performance.now();
 for (let w = 0; w < W; w++) {
   router.addWorker({ workerId: fleet.workerId(w) });

@@ -10,7 +10,7 @@ export type RandomSource = () => number;
 
 /**
  * Index of the minimum of `values[0..n)`, exact ties broken uniformly at random
- * (reservoir sampling over the tied entries: one pass, no allocation).
+ * (one random draw selects among the tied entries; no allocation).
  * Writes the pick's probability (1 / ties) into `probs[i]` for the tied entries and 0 elsewhere.
  */
 export function pickMin(values: Float64Array, n: number, random: RandomSource, probs: Float64Array): number {
@@ -33,14 +33,22 @@ function pickExtreme(values: Float64Array, n: number, random: RandomSource, prob
       bestValue = v;
       best = i;
       ties = 1;
-    } else if (v === bestValue) {
-      ties++;
-      // Keep the i-th tied entry with probability 1/ties: every tied entry ends up equally likely.
-      if (random() * ties < 1) best = i;
-    }
+    } else if (v === bestValue) ties++;
   }
   const p = 1 / ties;
-  for (let i = 0; i < n; i++) probs[i] = sign * values[i]! === bestValue ? p : 0;
+  if (ties === 1) {
+    for (let i = 0; i < n; i++) probs[i] = i === best ? 1 : 0;
+    return best;
+  }
+  // One draw picks the k-th tied entry: every tied entry equally likely.
+  let k = Math.floor(random() * ties);
+  if (k >= ties) k = ties - 1;
+  for (let i = 0; i < n; i++) {
+    if (sign * values[i]! === bestValue) {
+      probs[i] = p;
+      if (k-- === 0) best = i;
+    } else probs[i] = 0;
+  }
   return best;
 }
 

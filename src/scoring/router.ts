@@ -1,6 +1,6 @@
 import { createHasher, createTextHasher, type Hasher, type TextHasher } from '../hashing/index.js';
-import * as radix from '../radix/index.js';
-import type { ApplyResult, KvEvent, TierCounts } from '../radix/types.js';
+import { RadixIndex } from '../radix/index.js';
+import type { ApplyResult, KvEvent } from '../radix/types.js';
 import type { LoadMetrics } from '../events/types.js';
 import { parseRouterConfig, type RouterConfig, type RouterConfigInput } from './config.js';
 import { decodeBlocksWith, overlapCreditBlocks, prefillBlocksAfterCredit, routingCost, type CostParams } from './cost.js';
@@ -65,14 +65,8 @@ export async function createRouter(config: RouterConfigInput = {}, options: Rout
   for (const lora of ['', ...parsed.loraNames]) {
     if (!hashers.has(lora)) hashers.set(lora, await makeHasher(parsed, lora));
   }
-  const index = options.index ?? defaultIndex();
+  const index = options.index ?? new RadixIndex();
   return new Router(parsed, index, hashers, options.index !== undefined);
-}
-
-function defaultIndex(): RouterIndex {
-  const Ctor = (radix as unknown as { RadixIndex?: new () => RouterIndex }).RadixIndex;
-  if (typeof Ctor !== 'function') throw new Error('createRouter: RadixIndex is not available; pass options.index');
-  return new Ctor();
 }
 
 function makeHasher(config: RouterConfig, loraName: string): Promise<Hasher> {
@@ -90,7 +84,6 @@ const HTTP_STATUS: Record<PickFailureReason, 503 | 529> = {
   ALL_BUSY: 529,
 };
 
-const EMPTY_TIERS: TierCounts = Object.freeze({ device: 0, host: 0, disk: 0 });
 const NO_UNKNOWN: CandidateSpec[] = [];
 
 /**
@@ -105,7 +98,8 @@ const NO_UNKNOWN: CandidateSpec[] = [];
 export class Router {
   /** The validated configuration. */
   readonly config: RouterConfig;
-  private readonly index: RouterIndex;
+  /** The index the router applies events to and matches against (e.g. to `snapshot()` it). */
+  readonly index: RouterIndex;
   private readonly hashers: Map<string, Hasher>;
   private readonly textHashers = new Map<string, TextHasher>();
   private readonly pendingHashers = new Map<string, Promise<void>>();
@@ -133,6 +127,9 @@ export class Router {
   /** 0 for decode-role picks (overlap ignored), else 1. */
   private creditScale = 1;
   private unknown: CandidateSpec[] = NO_UNKNOWN;
+  /** Row → (id string, slot) of the previous match, an identity cache; invalidated when workers change. */
+  private rowIds: Array<string | undefined> = [];
+  private rowSlots = new Int32Array(0);
 
   private readonly picks = new Counter('kvrouter_picks_total', 'Endpoint picks by outcome.', 'outcome', [
     'picked',
@@ -252,9 +249,16 @@ export class Router {
   }
 
   private resetSlot(slot: number): void {
+    this.invalidateRowCache();
     this.load.resetSlot(slot);
     this.approx.clearSlot(slot);
     this.overlay?.clearSlot(slot);
+  }
+
+  private invalidateRowCache(): void {
+    const cap = Math.max(16, this.table.slotCount);
+    this.rowIds = new Array<string | undefined>(cap).fill(undefined);
+    this.rowSlots = new Int32Array(cap).fill(-1);
   }
 
   /** Registers `(workerId, dpRank)` on first sight when allowed; returns false when it must be dropped. */
@@ -588,20 +592,34 @@ export class Router {
       if (count > 0) {
         const scores = this.index.findMatchesU32(pairs, count);
         if (scores.size > 0) {
+          // Iterate the matched caches (no per-candidate lookups in the scores object).
+          s.indexSlots();
           const lowerTiers = this.lowerTiers;
-          for (let i = 0; i < n; i++) {
-            const slot = s.slot[i]!;
-            const workerId = table.slotWorker[slot]!;
-            const rank = table.slotRank[slot]!;
-            const o = scores.get(workerId, rank);
-            if (o === 0) continue;
-            overlap[i] = o;
+          const rowIds = this.rowIds;
+          const rowSlots = this.rowSlots;
+          let row = 0;
+          for (const m of scores) {
+            // The index hands back the same id strings in mostly the same row order every query:
+            // an identity check on the previous query's row saves most string-keyed lookups.
+            let slot: number;
+            if (row < rowIds.length && rowIds[row] === m.workerId && m.dpRank === 0) slot = rowSlots[row]!;
+            else {
+              slot = table.slotOf(m.workerId, m.dpRank);
+              if (m.dpRank === 0 && row < rowSlots.length) {
+                rowIds[row] = m.workerId;
+                rowSlots[row] = slot;
+              }
+            }
+            row++;
+            const i = s.indexOf(slot);
+            if (i < 0 || m.blocks === 0) continue;
+            overlap[i] = m.blocks;
             if (lowerTiers) {
-              const t = scores.tiers(workerId, rank);
+              const t = scores.tiers(m.workerId, m.dpRank);
               dev[i] = t.device;
               host[i] = t.host;
               disk[i] = t.disk;
-            } else dev[i] = o;
+            } else dev[i] = m.blocks;
           }
         }
         // Sequence hashes are needed to record or track the prompt; computed in place over `pairs`.
@@ -742,36 +760,37 @@ export class Router {
     return { ok: false, reason, status: HTTP_STATUS[reason], message: messages[reason], unknownCandidates: this.unknown };
   }
 
-  /** @internal Snapshot of the last evaluation for a {@link Picked} result. */
+  /** @internal Snapshot of the last evaluation for a {@link Picked} result: one packed array, one id array. */
   snapshotCandidates(): CandidateSnapshot {
     const s = this.scratch;
     const n = s.n;
     const ids: string[] = new Array(n);
-    const ranks: number[] = new Array(n);
-    const endpoints: string[] = new Array(n);
+    // A plain array: young-generation allocation, far cheaper than an off-heap typed array per pick.
+    const packed: number[] = new Array<number>(n * FIELDS);
+    const slotWorker = this.table.slotWorker;
+    const slotRank = this.table.slotRank;
     for (let i = 0; i < n; i++) {
       const slot = s.slot[i]!;
-      ids[i] = this.table.slotWorker[slot]!;
-      ranks[i] = this.table.slotRank[slot]!;
-      endpoints[i] = this.table.slotEndpoint[slot]!;
+      ids[i] = slotWorker[slot]!;
+      const o = i * FIELDS;
+      packed[o] = slotRank[slot]!;
+      packed[o + 1] = s.overlapBlocks[i]!;
+      packed[o + 2] = s.device[i]!;
+      packed[o + 3] = s.host[i]!;
+      packed[o + 4] = s.disk[i]!;
+      packed[o + 5] = s.prefillBlocks[i]!;
+      packed[o + 6] = s.decodeBlocks[i]!;
+      packed[o + 7] = s.cost[i]!;
+      packed[o + 8] = s.score[i]!;
+      packed[o + 9] = s.probability[i]!;
+      packed[o + 10] = s.busy[i]!;
     }
-    return {
-      ids,
-      ranks,
-      endpoints,
-      promptBlocks: s.promptBlocks,
-      overlap: s.overlapBlocks.slice(0, n),
-      device: s.device.slice(0, n),
-      host: s.host.slice(0, n),
-      disk: s.disk.slice(0, n),
-      prefill: s.prefillBlocks.slice(0, n),
-      decode: s.decodeBlocks.slice(0, n),
-      cost: s.cost.slice(0, n),
-      score: s.score.slice(0, n),
-      probability: s.probability.slice(0, n),
-      busy: s.busy.slice(0, n),
-      unknown: this.unknown,
-    };
+    return { ids, packed, promptBlocks: s.promptBlocks, unknown: this.unknown };
+  }
+
+  /** @internal Endpoint of a slot. */
+  endpointOf(candidate: number): string {
+    return this.table.slotEndpoint[this.scratch.slot[candidate]!]!;
   }
 
   // ───────────────────────────── observability ─────────────────────────────
@@ -807,22 +826,14 @@ export class Router {
   }
 }
 
+/** Numbers per candidate in a packed snapshot: rank, overlap, device, host, disk, prefill, decode, cost, score, probability, busy. */
+const FIELDS = 11;
+
 /** @internal */
 interface CandidateSnapshot {
   ids: string[];
-  ranks: number[];
-  endpoints: string[];
+  packed: number[];
   promptBlocks: number;
-  overlap: Float64Array;
-  device: Float64Array;
-  host: Float64Array;
-  disk: Float64Array;
-  prefill: Float64Array;
-  decode: Float64Array;
-  cost: Float64Array;
-  score: Float64Array;
-  probability: Float64Array;
-  busy: Uint8Array;
   unknown: CandidateSpec[];
 }
 
@@ -841,32 +852,34 @@ class Picked implements PickSuccess {
 
   constructor(router: Router, chosen: number) {
     const snap = router.snapshotCandidates();
+    const o = chosen * FIELDS;
     this.#snapshot = snap;
     this.workerId = snap.ids[chosen]!;
-    this.dpRank = snap.ranks[chosen]!;
-    this.endpoint = snap.endpoints[chosen]!;
-    this.overlapBlocks = snap.overlap[chosen]!;
+    this.dpRank = snap.packed[o]!;
+    this.endpoint = router.endpointOf(chosen);
+    this.overlapBlocks = snap.packed[o + 1]!;
     this.promptBlocks = snap.promptBlocks;
-    this.cost = snap.cost[chosen]!;
+    this.cost = snap.packed[o + 7]!;
     this.unknownCandidates = snap.unknown;
   }
 
   get candidates(): CandidateScore[] {
     if (this.#candidates !== undefined) return this.#candidates;
-    const s = this.#snapshot;
-    const out: CandidateScore[] = new Array(s.ids.length);
-    for (let i = 0; i < s.ids.length; i++) {
+    const { ids, packed: p } = this.#snapshot;
+    const out: CandidateScore[] = new Array(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const o = i * FIELDS;
       out[i] = {
-        workerId: s.ids[i]!,
-        dpRank: s.ranks[i]!,
-        overlapBlocks: s.overlap[i]!,
-        tiers: s.overlap[i] === 0 ? { ...EMPTY_TIERS } : { device: s.device[i]!, host: s.host[i]!, disk: s.disk[i]! },
-        prefillBlocks: s.prefill[i]!,
-        decodeBlocks: s.decode[i]!,
-        cost: s.cost[i]!,
-        score: s.score[i]!,
-        probability: s.probability[i]!,
-        busy: s.busy[i] === 1,
+        workerId: ids[i]!,
+        dpRank: p[o]!,
+        overlapBlocks: p[o + 1]!,
+        tiers: { device: p[o + 2]!, host: p[o + 3]!, disk: p[o + 4]! },
+        prefillBlocks: p[o + 5]!,
+        decodeBlocks: p[o + 6]!,
+        cost: p[o + 7]!,
+        score: p[o + 8]!,
+        probability: p[o + 9]!,
+        busy: p[o + 10] === 1,
       };
     }
     this.#candidates = out;

@@ -33,6 +33,8 @@ export class Scratch implements CandidateTable {
   part = new Float64Array(0);
   /** Slot → stamp of the pick that listed it (dedupes candidates). */
   seen = new Uint32Array(0);
+  /** Slot → candidate index, valid where `seen[slot]` equals the stamp set by {@link Scratch.indexSlots}. */
+  position = new Int32Array(0);
   private stamp = 0;
 
   constructor(private readonly workers: WorkerTable) {}
@@ -60,11 +62,31 @@ export class Scratch implements CandidateTable {
     const seen = new Uint32Array(capacity);
     seen.set(this.seen);
     this.seen = seen;
+    this.position = new Int32Array(capacity);
   }
 
   /** Starts a pick's candidate list. */
   begin(): void {
     this.n = 0;
+    this.nextStamp();
+  }
+
+  /** Records each candidate's index by slot, for {@link Scratch.indexOf}. */
+  indexSlots(): void {
+    this.nextStamp();
+    for (let i = 0; i < this.n; i++) {
+      const slot = this.slot[i]!;
+      this.seen[slot] = this.stamp;
+      this.position[slot] = i;
+    }
+  }
+
+  /** Candidate index of a slot after {@link Scratch.indexSlots}, or -1 when it is not a candidate. */
+  indexOf(slot: number): number {
+    return slot >= 0 && this.seen[slot] === this.stamp ? this.position[slot]! : -1;
+  }
+
+  private nextStamp(): void {
     if (++this.stamp === 0xffffffff) {
       this.seen.fill(0);
       this.stamp = 1;

@@ -26,6 +26,8 @@ interface WorkerEntry {
  */
 export class WorkerTable {
   private readonly byId = new Map<string, WorkerEntry>();
+  /** Slot of rank 0 of each worker: one lookup on the hot path for the common single-rank case. */
+  private readonly rank0 = new Map<string, number>();
   private readonly freeSlots: number[] = [];
   /** Slots in use, in registration order (rebuilt on add/remove, which are rare). */
   activeSlots = new Int32Array(0);
@@ -49,6 +51,7 @@ export class WorkerTable {
 
   /** Slot of `(workerId, dpRank)`, or -1. */
   slotOf(workerId: string, dpRank: number): number {
+    if (dpRank === 0) return this.rank0.get(workerId) ?? -1;
     return this.byId.get(workerId)?.ranks.get(dpRank) ?? -1;
   }
 
@@ -80,6 +83,7 @@ export class WorkerTable {
       if (!entry.ranks.has(rank)) {
         const slot = this.allocate();
         entry.ranks.set(rank, slot);
+        if (rank === 0) this.rank0.set(workerId, slot);
         this.slotWorker[slot] = workerId;
         this.slotRank[slot] = rank;
         this.slotInUse[slot] = 1;
@@ -115,6 +119,7 @@ export class WorkerTable {
     for (const [rank, slot] of [...entry.ranks]) {
       if (dpRank !== undefined && rank !== dpRank) continue;
       entry.ranks.delete(rank);
+      if (rank === 0) this.rank0.delete(workerId);
       this.slotInUse[slot] = 0;
       this.freeSlots.push(slot);
       freed.push(slot);
