@@ -363,6 +363,8 @@ export class RadixIndex {
     let hasPrev = hasParent;
     let onTree = true;
     let k = 0; // blocks 0..k-1 exist already
+    let lastNode = -1; // holder word of `s` on the last node seen (nothing changes while checking)
+    let lastValue = 0;
     if (m > 1) this.dupReset(m);
     for (let i = 0; i < m; i++) {
       const nLo = ev[2 * i]!;
@@ -378,8 +380,21 @@ export class RadixIndex {
           k = i + 1;
         }
       }
-      const kind = this.classifyName(s, nLo, nHi, q);
-      if (kind < 0) return { applied: 0, error: 'INVALID_SEQUENCE' };
+      let kind: number;
+      if (q >= 0 && this.etCount === 0 && this.bCanon[q] === 1 && this.cLo[q] === nLo && this.cHi[q] === nHi) {
+        // The common case: the name is this block's canonical name (engines name paths alike on every worker).
+        const n = this.bNode[q]!;
+        if (n !== lastNode) {
+          lastNode = n;
+          lastValue = this.holderValue(n, s);
+        }
+        if ((lastValue & CANON) !== 0) kind = K_BOUND;
+        else if (lastValue >>> 20 >= NAME_MAX) throw new RangeError(`names: more than ${NAME_MAX} block hashes name one path of one cache`);
+        else kind = K_CANON;
+      } else {
+        kind = this.classifyName(s, nLo, nHi, q);
+        if (kind < 0) return { applied: 0, error: 'INVALID_SEQUENCE' };
+      }
       this.evBlock[i] = q;
       this.evKind[i] = kind;
       hasPrev = true;
@@ -551,35 +566,65 @@ export class RadixIndex {
     let gLast = 0;
     let gKind = 0;
     let gJ = 0;
+    // Holder word of `s` on the last node looked at (valid until the next flush changes things).
+    let cacheNode = -1;
+    let cacheValue = 0;
     for (let j = 0; j < m; j++) {
       const lo = ev[2 * j]!;
       const hi = ev[2 * j + 1]!;
-      let ok = this.resolve(s, lo, hi) && (tiersOf(this.holderValue(this.bNode[this.resBlock]!, s)) & tierBit) !== 0;
-      if (ok && gNode >= 0) {
-        const b = this.resBlock;
-        if (this.bNode[b] === gNode && this.resKind === gKind && (b === gLast + 1 || b === gFirst - 1)) {
-          if (b > gLast) gLast = b;
-          else gFirst = b;
-          continue;
+      let b = -1;
+      let kind = 0;
+      if (this.etCount === 0) {
+        const g = this.gLookup(lo, hi);
+        if (g >= 0) {
+          const n = this.bNode[g]!;
+          if (n !== cacheNode) {
+            cacheNode = n;
+            cacheValue = this.holderValue(n, s);
+          }
+          if ((cacheValue & CANON) !== 0 && (tiersOf(cacheValue) & tierBit) !== 0) {
+            b = g;
+            kind = 1;
+          }
         }
+      } else if (this.resolveHeld(s, lo, hi, tierBit)) {
+        b = this.resBlock;
+        kind = this.resKind;
+      }
+      if (b >= 0 && gNode >= 0 && this.bNode[b] === gNode && kind === gKind && (b === gLast + 1 || b === gFirst - 1)) {
+        if (b > gLast) gLast = b;
+        else gFirst = b;
+        continue;
       }
       if (gNode >= 0) {
         applied += this.flushRemoval(s, tierBit, gNode, gFirst, gLast, gKind, gJ, j);
         gNode = -1;
+        cacheNode = -1;
         // The flush may have removed what this hash names (a repeat): look again.
-        if (ok) ok = this.resolve(s, lo, hi) && (tiersOf(this.holderValue(this.bNode[this.resBlock]!, s)) & tierBit) !== 0;
+        if (b >= 0) {
+          b = -1;
+          if (this.resolveHeld(s, lo, hi, tierBit)) {
+            b = this.resBlock;
+            kind = this.resKind;
+          }
+        }
       }
-      if (!ok) {
+      if (b < 0) {
         missing = true;
         continue;
       }
-      gNode = this.bNode[this.resBlock]!;
-      gFirst = gLast = this.resBlock;
-      gKind = this.resKind;
+      gNode = this.bNode[b]!;
+      gFirst = gLast = b;
+      gKind = kind;
       gJ = j;
     }
     if (gNode >= 0) applied += this.flushRemoval(s, tierBit, gNode, gFirst, gLast, gKind, gJ, m);
     return missing ? { applied, error: 'BLOCK_NOT_FOUND' } : { applied };
+  }
+
+  /** {@link resolve}, and the block is held in tier `tierBit`. */
+  private resolveHeld(s: number, lo: number, hi: number, tierBit: number): boolean {
+    return this.resolve(s, lo, hi) && (tiersOf(this.holderValue(this.bNode[this.resBlock]!, s)) & tierBit) !== 0;
   }
 
   private flushRemoval(s: number, tierBit: number, n: number, first: number, last: number, kind: number, j0: number, j1: number): number {
@@ -621,17 +666,9 @@ export class RadixIndex {
         for (let r = 0; r < keep.length; r += 4) this.eInsert(keep[r]!, keep[r + 1]!, keep[r + 2]!, keep[r + 3]!);
       }
     }
-    // Merging two holder-less nodes can leave a dead one: free it after the merge.
     for (let t = touched.length - 1; t >= 0; t--) {
       const n = touched[t]!;
-      if (this.nLen[n] === 0) continue; // freed or merged meanwhile
-      const first = this.nStart[n]!;
-      if (this.nHLen[n] === 0 && this.nKids[n] === 0) this.freeNode(n);
-      else {
-        this.tryMerge(n);
-        const m = this.bNode[first]!;
-        if (m >= 0 && this.nHLen[m] === 0 && this.nKids[m] === 0) this.freeNode(m);
-      }
+      if (this.nLen[n] !== 0) this.settle(n); // else freed or merged meanwhile
     }
     this.slotPaths[s] = 0;
     return dropped;
@@ -649,8 +686,19 @@ export class RadixIndex {
     const wasHeld = tiersOf(old) !== 0;
     const isHeld = tiersOf(v) !== 0;
     if (wasHeld !== isHeld) this.slotPaths[s] += isHeld ? b - a : a - b;
-    if (this.nHLen[mid] === 0 && this.nKids[mid] === 0) this.freeNode(mid);
-    else this.tryMerge(mid);
+    this.settle(mid);
+  }
+
+  /** Frees node `n` if it has no holder and no child; else merges it with its neighbours (and frees what that leaves dead). */
+  private settle(n: number): void {
+    if (this.nHLen[n] === 0 && this.nKids[n] === 0) {
+      this.freeNode(n);
+      return;
+    }
+    const first = this.nStart[n]!;
+    this.tryMerge(n);
+    const m = this.bNode[first]!;
+    if (this.nHLen[m] === 0 && this.nKids[m] === 0) this.freeNode(m);
   }
 
   /** Splits node `n` after `k` blocks; returns the new tail node (which keeps `n`'s children). */
@@ -732,7 +780,14 @@ export class RadixIndex {
         x = p;
         continue;
       }
+      // A merge with a holder-less child that has no children left (mid-clear) leaves a dead node.
+      const first = this.nStart[p]!;
       this.tryMerge(p);
+      const m = this.bNode[first]!;
+      if (this.nHLen[m] === 0 && this.nKids[m] === 0) {
+        x = m;
+        continue;
+      }
       break;
     }
     while (this.poolTop > 0 && this.bNode[this.poolTop - 1]! < 0) {
@@ -828,7 +883,7 @@ export class RadixIndex {
       if (pb >= 0) this.nParent[n] = remap[pb]!;
     }
     const gt = this.gt;
-    for (let i = 0; i < gt.length; i++) if (gt[i]! >= 0) gt[i] = remap[gt[i]!]!;
+    for (let i = 0; i < gt.length; i += 2) if (gt[i]! >= 0) gt[i] = remap[gt[i]!]!;
     const et = this.et;
     for (let r = 3; r < et.length; r += 4) if (et[r]! >= 0) et[r] = remap[et[r]!]!;
     this.rehashChildren(this.ct.length);
@@ -981,62 +1036,66 @@ export class RadixIndex {
     }
   }
 
-  private gHome(b: number, mask: number): number {
-    return mix3(0x5bd1e995, this.cLo[b]!, this.cHi[b]!) & mask;
-  }
+  // The global name table `gt` holds pairs [block id, 32-bit hash of its canonical name]: probes compare
+  // the stored hash before touching the block arrays, and rehashing never reads them.
 
   /** The block whose canonical name is (lo, hi), or -1. */
   private gLookup(lo: number, hi: number): number {
     const gt = this.gt;
-    const mask = gt.length - 1;
-    let i = mix3(0x5bd1e995, lo, hi) & mask;
+    const mask = (gt.length >> 1) - 1;
+    const h = mix3(0x5bd1e995, lo, hi);
+    let i = h & mask;
     for (;;) {
-      const b = gt[i]!;
+      const b = gt[2 * i]!;
       if (b < 0) return -1;
-      if (this.cLo[b] === lo && this.cHi[b] === hi) return b;
+      if (gt[2 * i + 1] === h && this.cLo[b] === lo && this.cHi[b] === hi) return b;
       i = (i + 1) & mask;
     }
   }
 
   private gInsert(b: number): void {
-    if ((this.gtCount + 1) * 2 > this.gt.length) this.rehashNames(this.gt.length * 2);
+    if ((this.gtCount + 1) * 2 > this.gt.length >> 1) this.rehashNames(this.gt.length);
     const gt = this.gt;
-    const mask = gt.length - 1;
-    let i = this.gHome(b, mask);
-    while (gt[i]! >= 0) i = (i + 1) & mask;
-    gt[i] = b;
+    const mask = (gt.length >> 1) - 1;
+    const h = mix3(0x5bd1e995, this.cLo[b]!, this.cHi[b]!);
+    let i = h & mask;
+    while (gt[2 * i]! >= 0) i = (i + 1) & mask;
+    gt[2 * i] = b;
+    gt[2 * i + 1] = h;
     this.gtCount++;
   }
 
   private gDelete(b: number): void {
     const gt = this.gt;
-    const mask = gt.length - 1;
-    let i = this.gHome(b, mask);
-    while (gt[i] !== b) i = (i + 1) & mask;
+    const mask = (gt.length >> 1) - 1;
+    let i = mix3(0x5bd1e995, this.cLo[b]!, this.cHi[b]!) & mask;
+    while (gt[2 * i] !== b) i = (i + 1) & mask;
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      const e = gt[j]!;
-      if (e < 0) break;
-      const h = this.gHome(e, mask);
-      if (i <= j ? i < h && h <= j : i < h || h <= j) continue;
-      gt[i] = e;
+      if (gt[2 * j]! < 0) break;
+      const home = gt[2 * j + 1]! & mask;
+      if (i <= j ? i < home && home <= j : i < home || home <= j) continue;
+      gt[2 * i] = gt[2 * j]!;
+      gt[2 * i + 1] = gt[2 * j + 1]!;
       i = j;
     }
-    gt[i] = -1;
+    gt[2 * i] = -1;
     this.gtCount--;
   }
 
-  private rehashNames(cap: number): void {
+  /** Re-inserts every name into a table of `slots` pairs. */
+  private rehashNames(slots: number): void {
     const old = this.gt;
-    this.gt = new Int32Array(cap).fill(-1);
-    const mask = cap - 1;
-    for (let k = 0; k < old.length; k++) {
+    const gt = (this.gt = new Int32Array(slots * 2).fill(-1));
+    const mask = slots - 1;
+    for (let k = 0; k < old.length; k += 2) {
       const b = old[k]!;
       if (b < 0) continue;
-      let i = this.gHome(b, mask);
-      while (this.gt[i]! >= 0) i = (i + 1) & mask;
-      this.gt[i] = b;
+      let i = old[k + 1]! & mask;
+      while (gt[2 * i]! >= 0) i = (i + 1) & mask;
+      gt[2 * i] = b;
+      gt[2 * i + 1] = old[k + 1]!;
     }
   }
 
@@ -1276,7 +1335,7 @@ export class RadixIndex {
     for (const a of [bNode, bLo, bHi, cLo, cHi, bCanon]) if (a.length !== poolTop) fail('block arrays');
     if (hp.length !== hTop) fail('holder pool');
     const pow2 = (x: number): boolean => x >= 1 && (x & (x - 1)) === 0;
-    if (!pow2(ct.length) || !pow2(gt.length) || !pow2(et.length >> 2) || et.length < 4) fail('table sizes');
+    if (!pow2(ct.length) || !pow2(gt.length >> 1) || gt.length < 2 || !pow2(et.length >> 2) || et.length < 4) fail('table sizes');
     const nodeCap = pow2AtLeast(Math.max(nodeTop, 1), 256);
     const blockCap = pow2AtLeast(Math.max(poolTop, 1), 1024);
     this.nStart = growI32(nStart, nodeCap);
@@ -1344,106 +1403,134 @@ export class RadixIndex {
    * @internal
    */
   verify(): void {
-    const fail = (what: string): never => {
-      throw new Error(`RadixIndex: broken invariant (${what})`);
-    };
+    if (!(this.nodeTop >= 0 && this.poolTop >= 0 && this.hTop >= 0 && this.nodeTop <= this.nStart.length)) broken('counts');
+    const paths = this.verifyNodes();
+    this.verifyFreeLists();
+    this.verifyNames();
+    for (let s = 0; s < this.slotLive.length; s++) if (this.slotLive[s] && paths[s] !== this.slotPaths[s]) broken('paths per cache');
+  }
+
+  /** Node runs, parents, child counts, holder lists and the child table; returns paths held per slot. */
+  private verifyNodes(): Float64Array {
     const nodeTop = this.nodeTop;
     const poolTop = this.poolTop;
-    if (!(nodeTop >= 0 && poolTop >= 0 && this.hTop >= 0)) fail('counts');
     const slotCount = this.slotLive.length;
+    const { nStart, nLen, nParent, nHOff, nHLen, nHCap, bNode, hp } = this;
     const kids = new Int32Array(nodeTop);
+    const paths = new Float64Array(slotCount);
     let rootKids = 0;
     let live = 0;
     let blocks = 0;
-    const paths = new Float64Array(slotCount);
     for (let n = 0; n < nodeTop; n++) {
-      const len = this.nLen[n]!;
-      if (len < 0) fail('node length');
+      const len = nLen[n]!;
+      if (len < 0) broken('node length');
       if (len === 0) continue;
       live++;
-      const st = this.nStart[n]!;
-      if (st < 0 || st + len > poolTop) fail('node run out of the pool');
-      for (let b = st; b < st + len; b++) if (this.bNode[b] !== n) fail('block owner');
+      const st = nStart[n]!;
+      if (st < 0 || st + len > poolTop) broken('node run out of the pool');
+      for (let b = st; b < st + len; b++) if (bNode[b] !== n) broken('block owner');
       blocks += len;
-      const pb = this.nParent[n]!;
-      if (pb < -1 || pb >= poolTop) fail('parent block');
+      const pb = nParent[n]!;
+      if (pb < -1 || pb >= poolTop) broken('parent block');
       if (pb >= 0) {
-        const p = this.bNode[pb]!;
-        if (p < 0 || this.nStart[p]! + this.nLen[p]! - 1 !== pb) fail('parent is not a node end');
+        const p = bNode[pb]!;
+        if (p < 0 || nStart[p]! + nLen[p]! - 1 !== pb) broken('parent is not a node end');
         kids[p]!++;
       } else rootKids++;
-      const off = this.nHOff[n]!;
-      const hl = this.nHLen[n]!;
-      const cap = this.nHCap[n]!;
-      if (cap > 16 || hl < 0 || hl > 1 << cap || off < 0 || off + (1 << cap) > this.hTop) fail('holder list bounds');
+      const off = nHOff[n]!;
+      const hl = nHLen[n]!;
+      const cap = nHCap[n]!;
+      if (cap > 16 || hl < 0 || hl > 1 << cap || off < 0 || off + (1 << cap) > this.hTop) broken('holder list bounds');
       let prev = -1;
       for (let i = off; i < off + hl; i++) {
-        const v = this.hp[i]!;
+        const v = hp[i]!;
         const s = v & SLOT_MASK;
-        if (s <= prev || s >= slotCount || !this.slotLive[s]) fail('holder slot');
+        if (s <= prev || s >= slotCount || !this.slotLive[s]) broken('holder slot');
         prev = s;
-        const names = v >>> 20;
-        const t = tiersOf(v);
-        if (names === 0 || (v & CANON && names === 0)) fail('holder names');
-        if (t !== 0) paths[s]! += len;
+        if (v >>> 20 === 0) broken('holder without a name');
+        if (tiersOf(v) !== 0) paths[s]! += len;
       }
-      if (this.ctLookup(pb, this.bLo[st]!, this.bHi[st]!) !== n) fail('child table');
+      if (this.ctLookup(pb, this.bLo[st]!, this.bHi[st]!) !== n) broken('child table');
     }
-    if (live !== this.liveNodes || rootKids !== this.rootKids) fail('node counts');
-    if (blocks + this.freeBlocks !== poolTop) fail('free block count');
+    if (live !== this.liveNodes || rootKids !== this.rootKids) broken('node counts');
+    if (blocks + this.freeBlocks !== poolTop) broken('free block count');
+    for (let b = 0; b < poolTop; b++) {
+      const n = bNode[b]!;
+      if (n < -1 || n >= nodeTop || (n >= 0 && nLen[n] === 0)) broken('block owner');
+    }
     for (let n = 0; n < nodeTop; n++) {
-      if (this.nLen[n]! > 0 && kids[n] !== this.nKids[n]) fail('child counts');
-      if (this.nLen[n]! > 0 && this.nHLen[n] === 0 && this.nKids[n] === 0) fail('dead node');
+      if (nLen[n]! > 0 && kids[n] !== this.nKids[n]) broken('child counts');
+      if (nLen[n]! > 0 && nHLen[n] === 0 && this.nKids[n] === 0) broken('dead node');
     }
-    if (this.ctCount !== live) fail('child table count');
+    if (this.ctCount !== live) broken('child table count');
     let seen = 0;
     for (let i = 0; i < this.ct.length; i++) {
       const c = this.ct[i]!;
       if (c === -1) continue;
-      if (c < 0 || c >= nodeTop || this.nLen[c] === 0) fail('child table entry');
+      if (c < 0 || c >= nodeTop || nLen[c] === 0) broken('child table entry');
       seen++;
     }
-    if (seen !== live) fail('child table entries');
+    if (seen !== live) broken('child table entries');
+    return paths;
+  }
+
+  private verifyFreeLists(): void {
     let freeNodes = 0;
     for (let n = this.nodeFree; n !== -1; n = this.nStart[n]!) {
-      if (n < 0 || n >= nodeTop || this.nLen[n] !== 0 || ++freeNodes > nodeTop) fail('node free list');
+      if (n < 0 || n >= this.nodeTop || this.nLen[n] !== 0 || ++freeNodes > this.nodeTop) broken('node free list');
     }
-    if (freeNodes + live !== nodeTop) fail('node free list length');
+    if (freeNodes + this.liveNodes !== this.nodeTop) broken('node free list length');
     for (let c = 0; c < 17; c++) {
       let steps = 0;
       for (let o = this.hFree[c]!; o !== -1; ) {
-        if (o < 0 || o + (1 << c) > this.hTop || ++steps > this.hTop) fail('holder free list');
+        if (o < 0 || o + (1 << c) > this.hTop || ++steps > this.hTop) broken('holder free list');
         const next = this.hp[o]!;
         o = next === NONE ? -1 : next;
       }
     }
+  }
+
+  /** Canonical names: every flagged block is in the global table at a reachable slot, and nothing else is. */
+  private verifyNames(): void {
+    const poolTop = this.poolTop;
+    const { bCanon, bNode, gt } = this;
     let canon = 0;
     for (let b = 0; b < poolTop; b++) {
-      if (this.bCanon[b]! > 1 || (this.bCanon[b] === 1 && this.bNode[b]! < 0)) fail('canonical flag');
-      if (this.bCanon[b] === 1) {
-        canon++;
-        if (this.gLookup(this.cLo[b]!, this.cHi[b]!) !== b) fail('name table');
-      }
+      const f = bCanon[b]!;
+      if (f > 1 || (f === 1 && bNode[b]! < 0)) broken('canonical flag');
+      canon += f;
     }
+    // Every entry is a distinct canonical block reachable from its home slot (by the stored name hash;
+    // accidental damage to the hashes themselves is the checksum's job).
+    const slots = gt.length >> 1;
+    const mask = slots - 1;
+    const seen = bCanon.slice(0, poolTop); // 1: canonical, not met yet; 2: met
     let gSeen = 0;
-    for (let i = 0; i < this.gt.length; i++) {
-      const b = this.gt[i]!;
+    for (let i = 0; i < slots; i++) {
+      const b = gt[2 * i]!;
       if (b === -1) continue;
-      if (b < 0 || b >= poolTop || this.bCanon[b] !== 1) fail('name table entry');
+      if (b < 0 || b >= poolTop || seen[b] !== 1) broken('name table entry');
+      seen[b] = 2;
+      for (let j = gt[2 * i + 1]! & mask; j !== i; j = (j + 1) & mask) if (gt[2 * j] === -1) broken('name table probe');
       gSeen++;
     }
-    if (gSeen !== canon || this.gtCount !== canon) fail('name table count');
+    if (gSeen * 2 > slots) broken('name table load');
+    if (gSeen !== canon || this.gtCount !== canon) broken('name table count');
     let eSeen = 0;
-    for (let r = 0; r < this.et.length; r += 4) {
-      const b = this.et[r + 3]!;
+    const et = this.et;
+    for (let r = 0; r < et.length; r += 4) {
+      const b = et[r + 3]!;
       if (b === -1) continue;
-      const s = this.et[r]!;
-      if (b < 0 || b >= poolTop || this.bNode[b]! < 0 || s < 0 || s >= slotCount || !this.slotLive[s]) fail('alias entry');
-      if (this.eLookup(s, this.et[r + 1]! >>> 0, this.et[r + 2]! >>> 0) !== b) fail('alias table');
-      if (this.holderValue(this.bNode[b]!, s) === 0) fail('alias without holder word');
+      const s = et[r]!;
+      if (b < 0 || b >= poolTop || bNode[b]! < 0 || s < 0 || s >= this.slotLive.length || !this.slotLive[s]) broken('alias entry');
+      if (this.eLookup(s, et[r + 1]! >>> 0, et[r + 2]! >>> 0) !== b) broken('alias table');
+      if (this.holderValue(bNode[b]!, s) === 0) broken('alias without holder word');
       eSeen++;
     }
-    if (eSeen !== this.etCount) fail('alias count');
-    for (let s = 0; s < slotCount; s++) if (this.slotLive[s] && paths[s] !== this.slotPaths[s]) fail('paths per cache');
+    if (eSeen !== this.etCount) broken('alias count');
   }
+}
+
+function broken(what: string): never {
+  throw new Error(`RadixIndex: broken invariant (${what})`);
 }

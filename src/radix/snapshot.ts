@@ -1,5 +1,6 @@
 /**
- * Snapshot envelope of {@link RadixIndex}: a 24-byte header (magic, version, body length, checksum)
+ * Snapshot envelope of {@link RadixIndex}: a 24-byte header (magic, version, body length, body checksum,
+ * header check)
  * and a body of length-prefixed typed arrays copied as they are (little-endian, 4-byte aligned), then
  * the cache table as JSON. Decoding checks the envelope and every section bound; the index then
  * checks its structural invariants before it is handed out.
@@ -85,6 +86,7 @@ export function encodeSnapshot(p: SnapshotParts): Uint8Array {
   view.setUint32(8, size % 0x100000000, true);
   view.setUint32(12, Math.floor(size / 0x100000000), true);
   view.setUint32(16, checksum(new Uint32Array(out.buffer, HEADER, size / 4)), true);
+  view.setUint32(20, checksum(new Uint32Array(out.buffer, 0, 5)), true);
   return out;
 }
 
@@ -99,6 +101,9 @@ export function decodeSnapshot(input: Uint8Array): SnapshotParts {
   const bytes = input.byteOffset % 4 === 0 ? input : input.slice();
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0, true) !== MAGIC) fail('not a RadixIndex snapshot (bad magic)');
+  if (checksum(new Uint32Array(bytes.buffer, bytes.byteOffset, 5)) !== view.getUint32(20, true)) {
+    fail('header checksum mismatch (corrupted snapshot)');
+  }
   const version = view.getUint32(4, true);
   if (version !== VERSION) fail(`unsupported snapshot version ${version} (expected ${VERSION})`);
   const size = view.getUint32(8, true) + view.getUint32(12, true) * 0x100000000;

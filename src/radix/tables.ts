@@ -6,9 +6,11 @@
 
 /** Mixes three u32 words into a well-spread 32-bit hash (table keys are often small or sequential). @internal */
 export function mix3(a: number, b: number, c: number): number {
-  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b);
-  h = Math.imul(h ^ b ^ (h >>> 15), 0xc2b2ae35);
-  h = Math.imul(h ^ c ^ (h >>> 13), 0x27d4eb2f);
+  let h = a ^ Math.imul(b, 0xcc9e2d51);
+  h = Math.imul((h << 15) | (h >>> 17), 0x1b873593) ^ c;
+  // murmur3 finalizer: every input bit reaches the low bits used as the table index.
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return h ^ (h >>> 16);
 }
 
