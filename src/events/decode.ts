@@ -8,6 +8,8 @@ import { unpackOne } from './msgpack.js';
 import { decodeTrtllmMessage } from './trtllm.js';
 import type { EventFormat } from './types.js';
 import { decodeVllmBatch } from './vllm.js';
+import { decodeVllmBytes } from './vllm-fast.js';
+import { ReaderAbort } from './msgpack-reader.js';
 
 /** Default bound on a message's size: 16 MiB. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -41,6 +43,12 @@ export interface DecodeOptions {
   engineBlockSize?: number;
   /** Messages longer than this are rejected before decoding (`MESSAGE_TOO_LARGE`). Default 16 MiB. */
   maxMessageBytes?: number;
+  /**
+   * Decode `vllm` with the generic walk over a msgpackr-unpacked value instead of the in-place
+   * fast path (same results; the tests compare the two).
+   * @internal
+   */
+  referenceDecoder?: boolean;
 }
 
 const NO_IGNORED: IgnoredCounts = Object.freeze({}) as IgnoredCounts;
@@ -112,7 +120,7 @@ export function decodeEvents(bytes: Uint8Array, options: DecodeOptions): DecodeR
     let timestampMs: number | undefined;
     switch (format) {
       case 'vllm': {
-        const r = decodeVllmBatch(ctx, unpackOne(bytes));
+        const r = options.referenceDecoder ? decodeVllmBatch(ctx, unpackOne(bytes)) : decodeVllmBytes(ctx, bytes);
         events = r.events;
         timestampMs = r.timestampMs;
         break;
@@ -161,7 +169,7 @@ function parseJson(bytes: Uint8Array): unknown {
 /** @internal Any failure inside a decoder, as a DecodeError. */
 export function toDecodeError(e: unknown, details: { format: DecodeError['format']; workerId?: string | undefined; dpRank?: number | undefined }): DecodeError {
   const base = { format: details.format, workerId: details.workerId, dpRank: details.dpRank };
-  if (e instanceof JsonAbort) return new DecodeError(e.reason, e.message, { ...base, byteOffset: e.byteOffset });
+  if (e instanceof JsonAbort || e instanceof ReaderAbort) return new DecodeError(e.reason, e.message, { ...base, byteOffset: e.byteOffset });
   if (e instanceof DecodeAbort) {
     return new DecodeError(e.reason, e.message, e.loraName === undefined ? base : { ...base, loraName: e.loraName });
   }

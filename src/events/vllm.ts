@@ -16,7 +16,7 @@ import { mediumToTier, SHARED } from './tiers.js';
 import { describe, engineHashToU64, toSafeUint } from './u64.js';
 
 /** Positions of BlockStored fields after the type tag (fields are only ever appended). */
-const STORED_FIELDS = [
+export const STORED_FIELDS = [
   'block_hashes',
   'parent_block_hash',
   'token_ids',
@@ -30,9 +30,10 @@ const STORED_FIELDS = [
   'kv_cache_spec_sliding_window',
   'locality',
 ] as const;
-const REMOVED_FIELDS = ['block_hashes', 'medium', 'group_idx', 'locality'] as const;
+export const REMOVED_FIELDS = ['block_hashes', 'medium', 'group_idx', 'locality'] as const;
 
-type Fields = (index: number, name: string) => unknown;
+/** @internal A field of an event by position (after the tag) or by name. */
+export type Fields = (index: number, name: string) => unknown;
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
@@ -137,7 +138,8 @@ function hashList(v: unknown, what: string): bigint[] {
   return out;
 }
 
-function decodeStored(ctx: DecodeContext, get: Fields, workerId: string, dpRank: number): KvEvent | undefined {
+/** @internal */
+export function decodeStored(ctx: DecodeContext, get: Fields, workerId: string, dpRank: number): KvEvent | undefined {
   if (skipped(ctx, get(8, STORED_FIELDS[8]), get(9, STORED_FIELDS[9]), get(11, STORED_FIELDS[11]))) return undefined;
   const tier = tierOf(ctx, get(5, STORED_FIELDS[5]));
   if (tier === SHARED) return undefined;
@@ -145,7 +147,8 @@ function decodeStored(ctx: DecodeContext, get: Fields, workerId: string, dpRank:
   const parentRaw = get(1, STORED_FIELDS[1]);
   const parentHash = parentRaw === null || parentRaw === undefined ? null : engineHashToU64(parentRaw, 'parent_block_hash');
   const tokens = get(2, STORED_FIELDS[2]);
-  if (!Array.isArray(tokens)) return abort('BAD_SHAPE', `token_ids is ${describe(tokens)}, expected an array`);
+  // The fast path hands over a Uint32Array of already-checked u32 tokens.
+  if (!Array.isArray(tokens) && !(tokens instanceof Uint32Array)) return abort('BAD_SHAPE', `token_ids is ${describe(tokens)}, expected an array`);
   const sizeRaw = get(3, STORED_FIELDS[3]);
   let engineBlockSize: number;
   if (sizeRaw === null || sizeRaw === undefined) {
@@ -168,7 +171,8 @@ function decodeStored(ctx: DecodeContext, get: Fields, workerId: string, dpRank:
   return { type: 'stored', workerId, dpRank, tier, parentHash, blocks };
 }
 
-function decodeRemoved(ctx: DecodeContext, get: Fields, workerId: string, dpRank: number): KvEvent | undefined {
+/** @internal */
+export function decodeRemoved(ctx: DecodeContext, get: Fields, workerId: string, dpRank: number): KvEvent | undefined {
   if (skipped(ctx, get(2, REMOVED_FIELDS[2]), undefined, get(3, REMOVED_FIELDS[3]))) return undefined;
   const tier = tierOf(ctx, get(1, REMOVED_FIELDS[1]));
   if (tier === SHARED) return undefined;
