@@ -1,19 +1,15 @@
 /**
- * Shared helpers of the router tests: an index (RadixIndex when src/radix exports it, else the
- * reference), a seeded random source, a fake clock, prompt builders and stored-event builders.
+ * Shared helpers of the router tests: an index (RadixIndex or the reference), a seeded random source, a fake clock, prompt builders and stored-event builders.
  */
-import * as radix from '../src/radix/index.js';
+import { RadixIndex } from '../src/radix/index.js';
 import { createHasher } from '../src/hashing/index.js';
 import type { KvEvent, Tier } from '../src/radix/types.js';
 import type { RouterIndex } from '../src/scoring/index.js';
 import { ReferenceIndex } from './reference/index.js';
 
-const RadixCtor = (radix as unknown as { RadixIndex?: new () => RouterIndex }).RadixIndex;
-if (RadixCtor === undefined) console.warn('\n*** router tests: RadixIndex not exported yet, using the reference index ***\n');
-
-/** A fresh index for a router under test. */
-export function newIndex(): RouterIndex {
-  return RadixCtor !== undefined ? new RadixCtor() : (new ReferenceIndex() as unknown as RouterIndex);
+/** A fresh index for a router under test: the optimized one, or (`reference`) the test reference. */
+export function newIndex(kind: 'radix' | 'reference' = 'radix'): RouterIndex {
+  return kind === 'radix' ? new RadixIndex() : new ReferenceIndex();
 }
 
 /** mulberry32: a small seeded PRNG in [0, 1). */

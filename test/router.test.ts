@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { createRouter, RouterConfigError, RouterConfigSchema, type PickResult, type PickSuccess } from '../src/scoring/index.js';
+import type { IngestTarget } from '../src/events/types.js';
+import {
+  createRouter,
+  RouterConfigError,
+  RouterConfigSchema,
+  type PickResult,
+  type PickSuccess,
+  type RouterIndex,
+} from '../src/scoring/index.js';
 import { fakeClock, newIndex, prompt, seeded, storedEvent } from './router-helpers.js';
 
 function picked(r: PickResult): PickSuccess {
@@ -548,5 +556,35 @@ describe('metrics()', () => {
     expect(get('kvrouter_pick_latency_seconds_count')).toBe(6);
     expect(get('kvrouter_pick_overlap_ratio_count')).toBe(5);
     expect(get('kvrouter_pick_overlap_ratio_sum')).toBeGreaterThan(0);
+  });
+});
+
+describe('integration', () => {
+  it('defaults to a RadixIndex, agrees with the reference index, and is an IngestTarget', async () => {
+    const build = async (index?: RouterIndex) => {
+      const router = await createRouter({ random: seeded(12) }, index === undefined ? {} : { index });
+      const target: IngestTarget = router; // compile-time: the applyEvent/updateLoad form
+      const tokens = prompt(320);
+      for (const [w, n, tier] of [['a', 3, 'device'], ['b', 12, 'host'], ['c', 20, 'disk'], ['d', 7, 'device']] as const) {
+        target.applyEvent(await storedEvent(w, tokens, n, { tier }));
+      }
+      return { router, tokens };
+    };
+    const fast = await build();
+    const ref = await build(newIndex('reference'));
+    const a = picked(fast.router.pickEndpoint({ tokens: fast.tokens }));
+    const b = picked(ref.router.pickEndpoint({ tokens: ref.tokens }));
+    expect(a.candidates).toEqual(b.candidates);
+    // b: prefill 20 − 0.75·12 = 11, decode 8 → 19; c: prefill 20 − 0.25·20 = 15, decode 0 → 15.
+    expect(a.workerId).toBe('c');
+    expect(a.cost).toBe(15);
+  });
+
+  it('tracks requests whose prompt is shorter than one block', async () => {
+    const router = await createRouter({}, { index: newIndex() });
+    router.addWorker({ workerId: 'w' });
+    router.pickEndpoint({ tokens: [1, 2, 3], requestId: 'short' });
+    expect(router.activeRequests).toBe(1);
+    expect(router.free('short')).toBe(true);
   });
 });

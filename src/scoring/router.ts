@@ -85,6 +85,7 @@ const HTTP_STATUS: Record<PickFailureReason, 503 | 529> = {
 };
 
 const NO_UNKNOWN: CandidateSpec[] = [];
+const NO_KEYS = new Uint32Array(0);
 
 /**
  * The router: workers, their KV events and load, and `pickEndpoint`. Create with
@@ -464,13 +465,13 @@ export class Router {
       else if (this.overlay !== undefined) this.overlay.record(slot, keys, this.keyCount);
     }
     const requestId = request.requestId;
-    if (requestId === undefined || keys === undefined) return;
+    if (requestId === undefined) return;
     const uncached = s.promptTokens - s.overlapBlocks[chosen]! * this.unitTokens * this.creditScale;
     const outcome = this.load.add(
       requestId,
       slot,
-      keys,
-      this.keyCount,
+      keys ?? NO_KEYS,
+      keys === undefined ? 0 : this.keyCount,
       this.unitTokens / this.config.blockSize,
       uncached > 0 ? uncached : 0,
       this.now(),
