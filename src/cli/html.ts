@@ -69,7 +69,9 @@ function ttftChart(report: SimReport): string {
     xLog: true,
     yMin: 0,
     yMax: 100,
-    formatX: (v) => fmtMs(v),
+    formatX: (v) => (v < 1000 ? `${+v.toPrecision(3)} ms` : `${+(v / 1000).toPrecision(3)} s`),
+    width: 960,
+    height: 340,
     formatY: (v) => `${Math.round(v)}%`,
   });
 }
@@ -91,6 +93,8 @@ function hitChart(report: SimReport): string {
     yMax: 100,
     formatX: (v) => `${Math.round(v)}`,
     formatY: (v) => `${Math.round(v)}%`,
+    width: 460,
+    height: 320,
   });
 }
 
@@ -112,6 +116,8 @@ function loadChart(report: SimReport): string {
     yMin: 0,
     formatX: (v) => `${Math.round(v)}`,
     formatY: (v) => (Number.isInteger(v) ? String(v) : v.toFixed(1)),
+    width: 460,
+    height: 320,
   });
 }
 
@@ -175,8 +181,8 @@ export function renderHtml(report: SimReport): string {
   const c = report.config;
   const items = report.policies.map((p, i) => ({ name: p.policy, color: colorOf(p.policy, i) }));
   const counters = report.policies
-    .filter((p) => Object.keys(p.counters).length > 0)
-    .map((p) => `<p class="note">${esc(p.policy)}: ${Object.entries(p.counters).map(([k, v]) => `${esc(k)} ${fmtCount(v)}`).join(' · ')}</p>`)
+    .filter((p) => Object.values(p.counters).some((v) => v > 0))
+    .map((p) => `<p class="note">${esc(p.policy)}: ${Object.entries(p.counters).filter(([, v]) => v > 0).map(([k, v]) => `${esc(k)} ${fmtCount(v)}`).join(' · ')}</p>`)
     .join('');
   return `<!doctype html>
 <html lang="en">

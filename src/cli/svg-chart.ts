@@ -18,11 +18,13 @@ export interface ChartSpec {
   yMax?: number;
   formatX: (v: number) => string;
   formatY: (v: number) => string;
+  /** viewBox width; pick it near the rendered width so text stays ~11px. Default 640. */
+  width?: number;
+  /** viewBox height. Default 300. */
+  height?: number;
 }
 
-const W = 640;
-const H = 300;
-const M = { top: 16, right: 16, bottom: 44, left: 60 };
+const M = { top: 16, right: 28, bottom: 44, left: 60 };
 
 /** Escapes text for HTML and SVG. @internal */
 export function esc(s: string): string {
@@ -38,6 +40,8 @@ function niceStep(span: number, target: number): number {
 
 /** Renders a line chart as an inline SVG element (no scripts, no external assets). @internal */
 export function lineChart(spec: ChartSpec): string {
+  const W = spec.width ?? 640;
+  const H = spec.height ?? 300;
   const xs: number[] = [];
   const ys: number[] = [];
   for (const s of spec.series) {

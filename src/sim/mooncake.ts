@@ -88,8 +88,10 @@ export function parseMooncakeTrace(text: string, options: MooncakeOptions = {}):
     promptTokens(request: SimRequest): Uint32Array {
       const r = request as TraceRequest;
       const out = new Uint32Array(r.promptLength);
-      for (let i = 0; i < r.promptLength; i++) {
-        out[i] = tokenAt(r.hashIds[(i / MOONCAKE_BLOCK_TOKENS) | 0]!, i % MOONCAKE_BLOCK_TOKENS, vocab);
+      for (let b = 0, at = 0; at < out.length; b++) {
+        const h = r.hashIds[b]!;
+        const end = Math.min(out.length, at + MOONCAKE_BLOCK_TOKENS);
+        for (let j = 0; at < end; j++) out[at++] = tokenAt(h, j, vocab);
       }
       return out;
     },
