@@ -149,12 +149,16 @@ function run(name: string, make: () => Index, wl: ReturnType<typeof buildWorkloa
   const base = mem();
   let index = make();
   let storeMs = 0;
+  let storeCpu = 0;
   let stored = 0;
   for (let w = 0; w < W; w++) {
     const evs = storedEvents(wl, w);
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     for (const e of evs) stored += index.apply(e).applied;
     storeMs += performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    storeCpu += (c.user + c.system) / 1000;
   }
   const entries = index.stats().entries;
   const used = mem() - base;
@@ -168,6 +172,7 @@ function run(name: string, make: () => Index, wl: ReturnType<typeof buildWorkloa
     }
   }
   const warm = lat.slice(qs.length);
+  if (index instanceof RadixIndex) latencyProbe(index, qs);
   let snapMs = 0;
   let restoreMs = 0;
   if (index instanceof RadixIndex) {
@@ -179,13 +184,17 @@ function run(name: string, make: () => Index, wl: ReturnType<typeof buildWorkloa
     restoreMs = performance.now() - t1;
   }
   let removeMs = 0;
+  let removeCpu = 0;
   let removed = 0;
   const rem: KvEvent[][] = [];
   for (let w = 0; w < W; w++) rem.push(removedEvents(wl, w, 0.3));
   for (let w = 0; w < W; w++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     for (const e of rem[w]!) removed += index.apply(e).applied;
     removeMs += performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    removeCpu += (c.user + c.system) / 1000;
   }
   const out = {
     entries,
@@ -194,6 +203,8 @@ function run(name: string, make: () => Index, wl: ReturnType<typeof buildWorkloa
     nodes: index.stats().nodes,
     storedPerSec: stored / (storeMs / 1000),
     removedPerSec: removed / (removeMs / 1000),
+    storedPerCpuSec: stored / (storeCpu / 1000),
+    removedPerCpuSec: removed / (removeCpu / 1000),
     p50us: pct(warm, 50),
     p99us: pct(warm, 99),
     snapshotMs: snapMs,
@@ -216,4 +227,18 @@ if (process.argv.includes('--ref')) {
     stored: radix.storedPerSec! / ref.storedPerSec!,
     removed: radix.removedPerSec! / ref.removedPerSec!,
   });
+}
+
+/** Latency structure check: are the slow queries slow every time (structure) or at random (noise)? */
+export function latencyProbe(index: RadixIndex, qs: BigUint64Array[]): void {
+  const times = qs.map(() => [] as number[]);
+  for (let rep = 0; rep < 5; rep++) {
+    qs.forEach((q, i) => {
+      const t0 = performance.now();
+      index.findMatches(q);
+      times[i]!.push((performance.now() - t0) * 1000);
+    });
+  }
+  const best = times.map((t) => Math.min(...t));
+  console.log('min-of-5 per query: p50', pct(best, 50).toFixed(1), 'p99', pct(best, 99).toFixed(1), 'max', Math.max(...best).toFixed(1));
 }

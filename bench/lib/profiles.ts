@@ -22,7 +22,7 @@ export interface Profile {
   queriesPerDepth: number;
   latency: { warmup: number; iterations: number; maxMs: number };
   /** Latency budget of the slow baselines (fewer calls). */
-  baselineLatency: { warmup: number; iterations: number; maxMs: number };
+  baselineLatency: { warmup: number; iterations: number; maxMs: number; minSamples: number };
   /** Hashing: prompt of this many tokens, and time per measurement. */
   hash: { tokens: number; maxTimeS: number };
   /** Mooncake replay: worker counts, requests replayed (ours / baselines), LRU capacity in blocks of 16. */
@@ -42,7 +42,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     baselineSlice: null,
     queriesPerDepth: 24,
     latency: { warmup: 30, iterations: 400, maxMs: 400 },
-    baselineLatency: { warmup: 5, iterations: 150, maxMs: 400 },
+    baselineLatency: { warmup: 3, iterations: 150, maxMs: 400, minSamples: 10 },
     hash: { tokens: 8192, maxTimeS: 0.5 },
     replay: { workers: [16], requests: 600, baselineRequests: 600, capacity16: 30_000 },
     eventsBlocks: 20_000,
@@ -54,9 +54,9 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     baselineSlice: null,
     queriesPerDepth: 48,
     latency: { warmup: 50, iterations: 2000, maxMs: 1500 },
-    baselineLatency: { warmup: 5, iterations: 300, maxMs: 1500 },
+    baselineLatency: { warmup: 2, iterations: 300, maxMs: 1500, minSamples: 8 },
     hash: { tokens: 8192, maxTimeS: 1 },
-    replay: { workers: [16, 256], requests: 12_031, baselineRequests: 3000, capacity16: 30_000 },
+    replay: { workers: [16, 256], requests: 12_031, baselineRequests: 1000, capacity16: 30_000 },
     eventsBlocks: 200_000,
   },
   full: {
@@ -70,7 +70,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     baselineSlice: { workers: 64, blocksPerWorker: 32_768 },
     queriesPerDepth: 64,
     latency: { warmup: 100, iterations: 5000, maxMs: 4000 },
-    baselineLatency: { warmup: 5, iterations: 500, maxMs: 3000 },
+    baselineLatency: { warmup: 2, iterations: 500, maxMs: 3000, minSamples: 8 },
     hash: { tokens: 8192, maxTimeS: 2 },
     replay: { workers: [16, 256, 1000], requests: 12_031, baselineRequests: 12_031, capacity16: 30_000 },
     eventsBlocks: 1_000_000,

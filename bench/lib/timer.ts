@@ -15,8 +15,10 @@ export interface LatencyOptions {
   warmup: number;
   /** Measured calls (upper bound). */
   iterations: number;
-  /** Stop measuring after this many milliseconds even if `iterations` is not reached (at least 20 samples). */
+  /** Stop measuring after this many milliseconds even if `iterations` is not reached. */
   maxMs: number;
+  /** Samples taken even past `maxMs` (default 20). */
+  minSamples?: number;
 }
 
 /** Calls `fn(i)` for i = 0, 1, … and returns the distribution of the measured calls' durations. */
@@ -24,13 +26,14 @@ export function measureLatency(fn: (i: number) => void, opts: LatencyOptions): L
   for (let i = 0; i < opts.warmup; i++) fn(i);
   const samples = new Float64Array(opts.iterations);
   const deadline = process.hrtime.bigint() + BigInt(Math.round(opts.maxMs * 1e6));
+  const minSamples = opts.minSamples ?? 20;
   let n = 0;
   for (; n < opts.iterations; n++) {
     const t0 = process.hrtime.bigint();
     fn(opts.warmup + n);
     const t1 = process.hrtime.bigint();
     samples[n] = Number(t1 - t0) / 1000;
-    if (n >= 20 && (n & 7) === 0 && t1 > deadline) {
+    if (n + 1 >= minSamples && t1 > deadline) {
       n++;
       break;
     }

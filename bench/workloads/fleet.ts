@@ -245,6 +245,20 @@ export class Fleet {
     return events;
   }
 
+  /** Pieces (of the first 256 workers) that reach `depth` blocks, or the deepest ones when none does. */
+  #deepPieces(depth: number): Piece[] {
+    const all: Piece[] = [];
+    let deepest = 0;
+    for (let w = 0; w < Math.min(256, this.config.workers); w++) {
+      for (const p of this.plan(w)) {
+        const d = p.seg.start + p.to;
+        if (d >= Math.min(depth, deepest)) all.push(p);
+        deepest = Math.max(deepest, d);
+      }
+    }
+    return all.filter((p) => p.seg.start + p.to >= Math.min(depth, deepest));
+  }
+
   /** Ancestor chain of a segment, root first. */
   #ancestry(seg: Segment): Segment[] {
     const chain: Segment[] = [seg];
@@ -262,17 +276,24 @@ export class Fleet {
     const rng = new Rng(this.config.seed * 131 + depth);
     const B = this.config.blockSize;
     const out: FleetQuery[] = [];
+    const deep = this.#deepPieces(depth);
     for (let q = 0; q < count; q++) {
       const r = rng.next();
       const kind: FleetQuery['kind'] = r < 0.5 ? 'hit' : r < 0.9 ? 'partial' : 'miss';
       const tokens = new Uint32Array(depth * B);
       let onPath = 0;
       if (kind !== 'miss') {
-        const pieces = this.plan(rng.int(0, this.config.workers - 1));
-        let best = pieces[rng.int(0, pieces.length - 1)]!;
-        for (let tries = 0; tries < 8 && best.seg.start + best.to < depth; tries++) {
-          const p = pieces[rng.int(0, pieces.length - 1)]!;
-          if (p.seg.start + p.to > best.seg.start + best.to) best = p;
+        // A hit wants a stored path at least `depth` deep: take one of those when any exists
+        // (deep ones are rare: long documents), else the deepest of a few random pieces.
+        let best: Piece;
+        if (deep.length > 0 && rng.chance(kind === 'hit' ? 1 : 0.5)) best = deep[rng.int(0, deep.length - 1)]!;
+        else {
+          const pieces = this.plan(rng.int(0, this.config.workers - 1));
+          best = pieces[rng.int(0, pieces.length - 1)]!;
+          for (let tries = 0; tries < 8 && best.seg.start + best.to < depth; tries++) {
+            const p = pieces[rng.int(0, pieces.length - 1)]!;
+            if (p.seg.start + p.to > best.seg.start + best.to) best = p;
+          }
         }
         const pathLen = Math.min(depth, best.seg.start + best.to);
         onPath = kind === 'hit' || pathLen < 2 ? pathLen : rng.int(1, pathLen - 1);
