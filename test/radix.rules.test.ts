@@ -399,13 +399,22 @@ describe.each(implementations)('index rules: %s', (_name, impl) => {
       expect(observe(index, PROBES)).toEqual(before);
     });
 
-    it('blockCount(workerId) without a rank is rank 0, like scores.get(workerId)', () => {
+    it('blockCount(workerId) without a rank sums every rank; scores.get(workerId) is rank 0', () => {
       const index = fresh();
       index.apply(stored('w', chain(1, 2), { dpRank: 1 }));
       index.apply(stored('w', chain(1, 1), { dpRank: 0 }));
+      index.apply(stored('w', chain(1, 4), { dpRank: 5, tier: 'host' }));
+      index.apply(stored('x', chain(1, 3)));
       expect(index.blockCount('w', 1)).toBe(2);
-      expect(index.blockCount('w')).toBe(1);
+      expect(index.blockCount('w', 0)).toBe(1);
+      expect(index.blockCount('w')).toBe(7);
+      expect(index.blockCount('w', 2)).toBe(0);
+      expect(index.blockCount('nobody')).toBe(0);
       expect(index.findMatches(q(2)).get('w')).toBe(1);
+      index.apply(cleared('w', { dpRank: 5 }));
+      expect(index.blockCount('w')).toBe(3);
+      index.removeWorker('w', 1);
+      expect(index.blockCount('w')).toBe(1);
     });
 
     it('dpRanks are separate caches', () => {

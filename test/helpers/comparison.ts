@@ -83,6 +83,11 @@ export class Comparison {
         const want = this.model.blockCount(w.workerId, w.dpRank);
         if (got !== want) this.fail(`${name}: blockCount(${show(w)}) = ${got}, expected ${want}`);
       }
+      for (const workerId of new Set(expectedWorkers.map((w) => w.workerId))) {
+        const got = index.blockCount(workerId);
+        const want = this.model.blockCount(workerId);
+        if (got !== want) this.fail(`${name}: blockCount(${show(workerId)}) (every rank) = ${got}, expected ${want}`);
+      }
       const entries = index.stats().entries;
       if (entries !== this.model.entries()) this.fail(`${name}: stats().entries = ${entries}, expected ${this.model.entries()}`);
       queries.forEach((query, qi) => {

@@ -1,10 +1,9 @@
 /**
  * The index implementations every radix test runs against, and small event builders.
  *
- * `RadixIndex` is picked up from `src/radix/index.ts` when that barrel exports it; until then only
- * the reference runs and a loud warning says so.
+ * Every radix test runs against both the reference (test/reference) and the optimized RadixIndex.
  */
-import * as radix from '../../src/radix/index.js';
+import { RadixIndex } from '../../src/radix/index.js';
 import type {
   ApplyResult,
   FindMatchesOptions,
@@ -35,33 +34,24 @@ export interface Implementation {
   restore(bytes: Uint8Array): IndexUnderTest;
 }
 
-interface IndexClass {
-  new (): IndexUnderTest;
-  restore(bytes: Uint8Array): IndexUnderTest;
-}
-
+/** The reference index (test/reference): plain Maps, obviously correct. */
 export const reference: Implementation = {
   name: 'reference',
   create: () => new ReferenceIndex(),
   restore: (bytes) => ReferenceIndex.restore(bytes),
 };
 
-const RadixClass = (radix as unknown as Record<string, unknown>).RadixIndex as IndexClass | undefined;
-
-/** The optimized index, or undefined while src/radix does not export it yet. */
-export const optimized: Implementation | undefined =
-  typeof RadixClass === 'function'
-    ? { name: 'RadixIndex', create: () => new RadixClass(), restore: (bytes) => RadixClass.restore(bytes) }
-    : undefined;
-
-if (optimized === undefined) {
-  console.warn('\n*** RadixIndex is not exported from src/radix/index.ts yet: radix tests run on the reference only ***\n');
-}
+/** The optimized index (src/radix). */
+export const optimized: Implementation = {
+  name: 'RadixIndex',
+  create: () => new RadixIndex(),
+  restore: (bytes) => RadixIndex.restore(bytes),
+};
 
 /** Every implementation, as `describe.each` rows. */
 export const implementations: Array<[string, Implementation]> = [
   ['reference', reference],
-  ...(optimized ? [['RadixIndex', optimized] as [string, Implementation]] : []),
+  ['RadixIndex', optimized],
 ];
 
 /** Options shared by the builders. */

@@ -141,8 +141,12 @@ export class LiteralModel {
     return out;
   }
 
-  blockCount(workerId: string, dpRank = 0): number {
-    return this.caches.get(keyOf(workerId, dpRank))?.entries.size ?? 0;
+  blockCount(workerId: string, dpRank?: number): number {
+    let n = 0;
+    for (const c of this.caches.values()) {
+      if (c.workerId === workerId && (dpRank === undefined || c.dpRank === dpRank)) n += c.entries.size;
+    }
+    return n;
   }
 
   workers(): WorkerKey[] {

@@ -97,8 +97,13 @@ export class ReferenceIndex {
     for (let k = 1; k <= query.length; k++) {
       const next = node.children.get(query[k - 1]!);
       if (next === undefined) break;
+      // S_k = S_{k-1} ∩ holders(path_k), iterating the smaller side.
       const holding = new Set<Cache>();
-      for (const cache of next.holders) if (alive === null || alive.has(cache)) holding.add(cache);
+      if (alive === null) for (const cache of next.holders) holding.add(cache);
+      else {
+        const [small, large] = alive.size <= next.holders.size ? [alive, next.holders] : [next.holders, alive];
+        for (const cache of small) if (large.has(cache)) holding.add(cache);
+      }
       if (holding.size === 0) break;
       for (const cache of holding) {
         const row = scores.row(cache.workerId, cache.dpRank);
@@ -123,9 +128,14 @@ export class ReferenceIndex {
     return this.findMatches(query, options);
   }
 
-  /** Paths held by a cache, any tier; 0 for an unknown cache. */
-  blockCount(workerId: string, dpRank = 0): number {
-    return this.#caches.get(workerId)?.get(dpRank)?.entries.size ?? 0;
+  /** Paths held by a cache, any tier; summed over every rank when `dpRank` is omitted; 0 when unknown. */
+  blockCount(workerId: string, dpRank?: number): number {
+    const ranks = this.#caches.get(workerId);
+    if (ranks === undefined) return 0;
+    if (dpRank !== undefined) return ranks.get(dpRank)?.entries.size ?? 0;
+    let sum = 0;
+    for (const cache of ranks.values()) sum += cache.entries.size;
+    return sum;
   }
 
   /** Every known cache. */
