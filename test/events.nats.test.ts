@@ -159,6 +159,26 @@ suite('NATS core transport (real nats-server)', () => {
     }
   });
 
+  it('publishes normalized events as Dynamo RouterEvents (json and msgpack) that the ingestor applies', async () => {
+    for (const format of ['dynamo-json', 'dynamo-msgpack'] as const) {
+      const test = await createTestSink();
+      const component = `encode_${format.replace('-', '_')}`;
+      const sub = await subscribeNats(test.sink, { servers: server.url, namespace: 'ns', component, format, resyncSubject: false });
+      const pub = await createNatsPublisher({ servers: server.url, namespace: 'ns', component, format });
+      try {
+        const big = (1n << 64n) - 5n; // above 2^53 and 2^63: must travel exactly
+        await pub.publishEvents([{ type: 'stored', workerId: '42', eventId: 0, parentHash: null, blocks: [{ blockHash: big, tokensHash: big - 1n }, { blockHash: 7n, tokensHash: 8n }] }]);
+        await pub.publishEvents([{ type: 'removed', workerId: '42', eventId: 1, blockHashes: [7n] }]);
+        await pub.flush();
+        await waitFor(() => sub.counters().messages === 2 && test.index.blockCount('42') === 1, 5000, () => `${format}: 2 messages and 1 block, got ${test.index.blockCount('42')}`);
+        expect(test.index.findMatches([big - 1n, 8n]).get('42')).toBe(1);
+      } finally {
+        await sub.close();
+        await pub.close();
+      }
+    }
+  });
+
   it('rejects bad arguments with TypeErrors', async () => {
     await expect(subscribeNats({} as never, { servers: server.url, namespace: 'ns', component: 'x', format: 'vllm' })).rejects.toThrow(TypeError);
     await expect(subscribeNats({ ingest() {} }, { servers: server.url, format: 'vllm' })).rejects.toThrow(/namespace/);

@@ -46,3 +46,4 @@ export { KvEventSchema, LoadMetricsSchema, U64Schema } from './schemas.js';
 export { parseExactJsonText, stringifyExactJson, type ExactJson } from './exact-json.js';
 export { subBlockHash } from './u64.js';
 export { mediumToTier } from './tiers.js';
+export * from './transports.js';

@@ -7,6 +7,8 @@ import {
   type NatsConnection,
   type Subscription,
 } from 'nats';
+import type { KvEvent } from '../radix/types.js';
+import { encodeDynamoEvent } from './encode.js';
 import type { EventFormat, MetricsFormat } from './types.js';
 import type { MessageSink, ResyncRequest } from './transport-types.js';
 import { backoffDelay, sleep } from './transport-backoff.js';
@@ -94,10 +96,13 @@ export interface NatsSubscription {
   close(): Promise<void>;
 }
 
-/** Resolved subjects. @internal */
+/** Subjects after defaults: events and metrics bases (per-worker subjects append `.<workerId>`), resync. */
 export interface ResolvedSubjects {
+  /** KV events base subject. */
   events: string;
+  /** Metrics base subject, if any. */
   metrics: string | undefined;
+  /** Resync request subject, if any. */
   resync: string | undefined;
 }
 
@@ -421,8 +426,13 @@ export interface NatsPublisherOptions extends NatsConnectionOptions, NatsSubject
   workerId?: string;
   /** Publish events through JetStream (waits for the stream's acknowledgement). Default `false`. */
   jetstream?: boolean;
-  /** Turns events into one payload, so that `publishEvents` also takes event objects. */
-  encodeEvents?: (events: readonly unknown[]) => Uint8Array;
+  /**
+   * Wire format of event payloads given as event objects: with `dynamo-json` or `dynamo-msgpack`,
+   * `publishEvents` also takes normalized `KvEvent`s (encoded as Dynamo `RouterEvent`s).
+   */
+  format?: EventFormat;
+  /** Turns event objects into one payload (any format); overrides `format`. */
+  encodeEvents?: (events: readonly KvEvent[]) => Uint8Array;
 }
 
 /** Options of one publish. */
@@ -440,10 +450,11 @@ export interface NatsPublisher {
   /** The base subjects. */
   readonly subjects: ResolvedSubjects;
   /**
-   * Publishes one KV event message: a payload, or events encoded with `encodeEvents`. With
+   * Publishes one KV event message: a payload, or events (encoded with `encodeEvents`, or as
+   * Dynamo `RouterEvent`s when `format` is a Dynamo format). With
    * `jetstream`, resolves with the stream sequence once stored.
    */
-  publishEvents(payload: Uint8Array | readonly unknown[], options?: PublishOptions): Promise<bigint | undefined>;
+  publishEvents(payload: Uint8Array | readonly KvEvent[], options?: PublishOptions): Promise<bigint | undefined>;
   /** Publishes one metrics message. */
   publishMetrics(payload: Uint8Array, options?: PublishOptions): void;
   /** Answers resync requests on the resync subject with `dump` (see {@link serveResync}). */
@@ -464,6 +475,11 @@ export async function createNatsPublisher(options: NatsPublisherOptions): Promis
   const held = await holdConnection(options, 'createNatsPublisher');
   const nc = held.nc;
   const js = options.jetstream ? nc.jetstream() : undefined;
+  const encode =
+    options.encodeEvents ??
+    (options.format === 'dynamo-json' ? (e: readonly KvEvent[]) => encodeDynamoEvent(e, 'json')
+      : options.format === 'dynamo-msgpack' ? (e: readonly KvEvent[]) => encodeDynamoEvent(e, 'msgpack')
+      : undefined);
   const responders: ResyncResponder[] = [];
   const subjectFor = (base: string, workerId: string | undefined): string =>
     workerId === undefined ? base : workerSubject(base, workerId);
@@ -473,8 +489,8 @@ export async function createNatsPublisher(options: NatsPublisherOptions): Promis
     async publishEvents(payload, publish = {}) {
       let bytes: Uint8Array;
       if (payload instanceof Uint8Array) bytes = payload;
-      else if (Array.isArray(payload) && options.encodeEvents) bytes = options.encodeEvents(payload);
-      else throw new TypeError(`publishEvents: expected a Uint8Array payload (or events with \`encodeEvents\` set), got ${describe(payload)}`);
+      else if (Array.isArray(payload) && encode) bytes = encode(payload);
+      else throw new TypeError(`publishEvents: expected a Uint8Array payload (or events, with \`format\` 'dynamo-json' / 'dynamo-msgpack' or \`encodeEvents\`), got ${describe(payload)}`);
       const subject = subjectFor(subjects.events, publish.workerId ?? options.workerId);
       if (js) {
         const ack = await js.publish(subject, bytes, publish.msgId !== undefined ? { msgID: publish.msgId } : {});
