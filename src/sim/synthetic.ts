@@ -64,7 +64,7 @@ export function syntheticWorkload(options: SyntheticOptions = {}): Workload {
   let checkAt = total;
   while (true) {
     if (requests.length >= checkAt) {
-      checkAt = requests.length + Math.ceil(total / 8);
+      checkAt = requests.length + Math.max(1024, Math.ceil(total / 8));
       const times = Float64Array.from(requests, (r) => r.arrivalMs).filter((t) => t >= 0).sort();
       if (times.length >= total && times[total - 1]! < start) break;
     }
