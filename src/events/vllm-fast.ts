@@ -26,23 +26,37 @@ function readTokens(r: MsgpackReader): unknown {
   if (scratch.length < n) scratch = new Uint32Array(Math.max(n, scratch.length * 2));
   const out = scratch;
   const buf = r.buf;
+  const end = buf.length;
+  let p = r.pos;
   for (let i = 0; i < n; i++) {
-    const b = buf[r.pos];
-    // Inline the common encodings (fixint, uint8, uint16, uint32).
-    if (b !== undefined && b <= 0x7f) {
+    const b = buf[p]!;
+    // Inline the unsigned encodings a Python packer uses for token ids (fixint, uint8/16/32).
+    if (b <= 0x7f && p < end) {
       out[i] = b;
-      r.pos++;
-      continue;
+      p += 1;
+    } else if (b === 0xcd && p + 3 <= end) {
+      out[i] = (buf[p + 1]! << 8) | buf[p + 2]!;
+      p += 3;
+    } else if (b === 0xce && p + 5 <= end) {
+      out[i] = ((buf[p + 1]! << 24) | (buf[p + 2]! << 16) | (buf[p + 3]! << 8) | buf[p + 4]!) >>> 0;
+      p += 5;
+    } else if (b === 0xcc && p + 2 <= end) {
+      out[i] = buf[p + 1]!;
+      p += 2;
+    } else {
+      r.pos = p;
+      const v = r.int();
+      if (typeof v === 'number' && v >= 0 && v <= 0xffffffff) {
+        out[i] = v;
+        p = r.pos;
+        continue;
+      }
+      // Not a u32: re-read the whole list generically so the shared checks report it.
+      r.pos = start;
+      return r.value();
     }
-    const v = r.int();
-    if (typeof v === 'number' && v >= 0 && v <= 0xffffffff) {
-      out[i] = v;
-      continue;
-    }
-    // Not a u32: re-read the whole list generically so the shared checks report it.
-    r.pos = start;
-    return r.value();
   }
+  r.pos = p;
   return out.subarray(0, n);
 }
 
