@@ -20,6 +20,9 @@ function isPlugin(method: string): (v: unknown) => boolean {
     v !== null && typeof v === 'object' && typeof (v as Record<string, unknown>)[method] === 'function';
 }
 
+/** The default clock (`performance.now()`); the router reuses its pick-latency reading when this is the clock. @internal */
+export const defaultClock = (): number => performance.now();
+
 /** Thresholds above which a worker is too busy to take a request (each off when absent). */
 export const BusyThresholdsSchema = z
   .object({
@@ -98,7 +101,7 @@ export const RouterConfigSchema = z
     /** Random source in [0, 1); inject a seeded one for deterministic tests. */
     random: fn<() => number>('a function () => number in [0, 1)').default(() => Math.random),
     /** Clock in ms; inject a fake one for tests. Drives metric staleness, request expiry and TTLs. */
-    now: fn<() => number>('a function () => number (ms)').default(() => () => performance.now()),
+    now: fn<() => number>('a function () => number (ms)').default(() => defaultClock),
   })
   .strict();
 

@@ -1,8 +1,8 @@
 import { createHasher, createTextHasher, type Hasher, type TextHasher } from '../hashing/index.js';
 import { RadixIndex } from '../radix/index.js';
-import type { ApplyResult, KvEvent } from '../radix/types.js';
+import type { ApplyResult, KvEvent, OverlapScores } from '../radix/types.js';
 import type { LoadMetrics } from '../events/types.js';
-import { parseRouterConfig, type RouterConfig, type RouterConfigInput } from './config.js';
+import { defaultClock, parseRouterConfig, type RouterConfig, type RouterConfigInput } from './config.js';
 import { decodeBlocksWith, overlapCreditBlocks, prefillBlocksAfterCredit, routingCost, type CostParams } from './cost.js';
 import { describe, LoadTracker, validateLoadMetrics } from './load.js';
 import { pickMin, sampleIndex, softmaxProbabilities } from './pickers.js';
@@ -127,10 +127,15 @@ export class Router {
   private unitTokens = 0;
   /** 0 for decode-role picks (overlap ignored), else 1. */
   private creditScale = 1;
+  /** Some candidate of this pick is in approximate mode. */
+  private anyApproximate = false;
+  private hasher: Hasher | undefined;
+  private textHasher: TextHasher | undefined;
   private unknown: CandidateSpec[] = NO_UNKNOWN;
   /** Row → (id string, slot) of the previous match, an identity cache; invalidated when workers change. */
   private rowIds: Array<string | undefined> = [];
   private rowSlots = new Int32Array(0);
+  private readonly slab = new Slab();
 
   private readonly picks = new Counter('kvrouter_picks_total', 'Endpoint picks by outcome.', 'outcome', [
     'picked',
@@ -341,8 +346,8 @@ export class Router {
     return this.load.activeRequests;
   }
 
-  private expire(): void {
-    const n = this.load.expire(this.now());
+  private expire(now = this.now()): void {
+    const n = this.load.expire(now);
     if (n > 0) this.requestsExpired.inc('', n);
   }
 
@@ -398,7 +403,7 @@ export class Router {
    */
   pickEndpoint(request: PickRequest): PickResult {
     const started = performance.now();
-    const failure = this.evaluate(request, 'pickEndpoint');
+    const failure = this.evaluate(request, 'pickEndpoint', this.now === defaultClock ? started : this.now());
     if (failure !== undefined) {
       this.picks.inc(failure.reason.toLowerCase());
       this.latency.observe((performance.now() - started) / 1000);
@@ -407,7 +412,7 @@ export class Router {
     const s = this.scratch;
     const chosen = this.choose();
     const slot = s.slot[chosen]!;
-    this.record(request, slot, chosen);
+    this.record(request, slot, chosen, started);
     const result = new Picked(this, chosen);
     this.picks.inc('picked');
     this.overlapRatio.observe(s.promptBlocks > 0 ? s.overlapBlocks[chosen]! / s.promptBlocks : 0);
@@ -422,7 +427,7 @@ export class Router {
    * No eligible worker: an empty array.
    */
   scoreEndpoints(request: PickRequest): EndpointScore[] {
-    const failure = this.evaluate(request, 'scoreEndpoints');
+    const failure = this.evaluate(request, 'scoreEndpoints', this.now());
     const s = this.scratch;
     const n = failure === undefined || failure.reason === 'ALL_BUSY' ? s.n : 0;
     const out: EndpointScore[] = new Array(n);
@@ -457,7 +462,7 @@ export class Router {
   }
 
   /** After a pick: approximate / overlay records and predicted load. */
-  private record(request: PickRequest, slot: number, chosen: number): void {
+  private record(request: PickRequest, slot: number, chosen: number, now: number): void {
     const s = this.scratch;
     const keys = this.keys;
     if (keys !== undefined) {
@@ -474,7 +479,7 @@ export class Router {
       keys === undefined ? 0 : this.keyCount,
       this.unitTokens / this.config.blockSize,
       uncached > 0 ? uncached : 0,
-      this.now(),
+      this.now === defaultClock ? now : this.now(),
     );
     if (outcome === 'duplicate') this.requestIdAnomalies.inc('duplicate');
   }
@@ -483,11 +488,29 @@ export class Router {
    * Validates the request, lists eligible candidates, hashes, and fills the scratch arrays with
    * overlap, load, cost, busy flags and scores. Returns a failure when no worker can take it.
    */
-  private evaluate(request: PickRequest, caller: string): PickFailure | undefined {
+  private evaluate(request: PickRequest, caller: string, now: number): PickFailure | undefined {
+    const req = this.checkRequest(request, caller);
+    this.expire(now);
+    const failure = this.gather(req.candidates, req.role);
+    if (failure !== undefined) return failure;
+    this.clearOverlap();
+    if (this.hasher !== undefined) this.matchTokens(this.hasher, req.tokens!, req.requestId !== undefined);
+    else this.matchText(this.textHasher!, req.text!);
+    let notBusy = this.computeLoad(now, req.role);
+    if (this.filters.length > 0) {
+      notBusy = this.applyFilters();
+      if (this.scratch.n === 0) return this.fail('NO_WORKERS');
+    }
+    this.computeScores();
+    return notBusy === 0 ? this.fail('ALL_BUSY') : undefined;
+  }
+
+  /** Throws TypeError / RangeError for a malformed request; picks the hasher it needs. */
+  private checkRequest(request: PickRequest, caller: string): CheckedRequest {
     if (request === null || typeof request !== 'object') {
       throw new TypeError(`${caller}: request must be an object, got ${describe(request)}`);
     }
-    const req = request as PickRequest & { text?: unknown; model?: unknown; tokens?: unknown; loraName?: unknown };
+    const req = request as CheckedRequest & { model?: unknown; loraName?: unknown };
     const role = req.role;
     if (role !== undefined && role !== 'prefill' && role !== 'decode') {
       throw new TypeError(`${caller}: role must be 'prefill' or 'decode' (or absent), got ${describe(role)}`);
@@ -495,10 +518,9 @@ export class Router {
     if (req.requestId !== undefined && (typeof req.requestId !== 'string' || req.requestId === '')) {
       throw new TypeError(`${caller}: requestId must be a non-empty string, got ${describe(req.requestId)}`);
     }
-    const candidates = req.candidates;
-    if (candidates !== undefined) checkCandidates(candidates, caller);
-    let hasher: Hasher | undefined;
-    let textHasher: TextHasher | undefined;
+    if (req.candidates !== undefined) checkCandidates(req.candidates, caller);
+    this.hasher = undefined;
+    this.textHasher = undefined;
     if (req.tokens !== undefined) {
       const t = req.tokens as { length?: unknown } | null;
       if (t === null || typeof t !== 'object' || typeof t.length !== 'number') {
@@ -506,8 +528,8 @@ export class Router {
       }
       const lora = req.loraName ?? '';
       if (typeof lora !== 'string') throw new TypeError(`${caller}: loraName must be a string, got ${describe(lora)}`);
-      hasher = this.hashers.get(lora);
-      if (hasher === undefined) {
+      this.hasher = this.hashers.get(lora);
+      if (this.hasher === undefined) {
         throw new RangeError(`${caller}: LoRA '${lora}' is not prepared: list it in config.loraNames or await router.prepareLora('${lora}')`);
       }
     } else if (req.text !== undefined) {
@@ -515,8 +537,8 @@ export class Router {
       if (typeof req.model !== 'string' || req.model === '') {
         throw new TypeError(`${caller}: a text request needs model, a non-empty string; got ${describe(req.model)}`);
       }
-      textHasher = this.textHashers.get(req.model);
-      if (textHasher === undefined) {
+      this.textHasher = this.textHashers.get(req.model);
+      if (this.textHasher === undefined) {
         throw new RangeError(
           `${caller}: text model '${req.model}' is not prepared: await router.prepareTextModel('${req.model}') or use pickEndpointAsync`,
         );
@@ -524,13 +546,13 @@ export class Router {
     } else {
       throw new TypeError(`${caller}: request needs tokens (an array-like of integers) or text and model`);
     }
+    return req;
+  }
 
-    const now = this.now();
-    this.expire();
+  /** Lists the eligible candidates: the subset (or every registered cache), then the role filter. */
+  private gather(candidates: readonly CandidateSpec[] | undefined, role: 'prefill' | 'decode' | undefined): PickFailure | undefined {
     const s = this.scratch;
     const table = this.table;
-
-    // 1. Candidates: the subset, or every registered cache; then the role filter.
     s.begin();
     this.unknown = NO_UNKNOWN;
     if (candidates !== undefined) {
@@ -553,133 +575,148 @@ export class Router {
       if (s.n === 0) return this.fail(table.size === 0 ? 'NO_WORKERS' : 'NO_KNOWN_CANDIDATES');
     } else {
       const active = table.activeSlots;
-      for (let i = 0; i < active.length; i++) s.slot[i] = active[i]!;
+      s.slot.set(active);
       s.n = active.length;
       if (s.n === 0) return this.fail('NO_WORKERS');
     }
     const wantA = role === 'prefill' ? ROLE_PREFILL : role === 'decode' ? ROLE_DECODE : ROLE_BOTH;
-    const wantB = ROLE_BOTH;
     let n = 0;
     let anyApproximate = false;
     for (let i = 0; i < s.n; i++) {
       const slot = s.slot[i]!;
       const r = table.slotRole[slot];
-      if (r !== wantA && r !== wantB) continue;
+      if (r !== wantA && r !== ROLE_BOTH) continue;
       if (table.slotKvEvents[slot] === 0) anyApproximate = true;
       s.slot[n++] = slot;
     }
     s.n = n;
-    if (n === 0) return this.fail('NO_WORKER_FOR_ROLE');
+    this.anyApproximate = anyApproximate;
+    this.creditScale = role === 'decode' ? 0 : 1;
+    return n === 0 ? this.fail('NO_WORKER_FOR_ROLE') : undefined;
+  }
 
-    // 2. Hash and match. The hasher's views are valid until its next call: use them now.
-    const overlap = s.overlapBlocks;
-    const dev = s.device;
-    const host = s.host;
-    const disk = s.disk;
-    overlap.fill(0, 0, n);
-    dev.fill(0, 0, n);
-    host.fill(0, 0, n);
-    disk.fill(0, 0, n);
+  private clearOverlap(): void {
+    const s = this.scratch;
+    s.overlapBlocks.fill(0, 0, s.n);
+    s.device.fill(0, 0, s.n);
+    s.host.fill(0, 0, s.n);
+    s.disk.fill(0, 0, s.n);
     this.keys = undefined;
     this.keyCount = 0;
-    if (hasher !== undefined) {
-      const tokens = req.tokens as ArrayLike<number>;
-      const pairs = hasher.blockHashesU32(tokens); // validates every token
-      const count = pairs.length >>> 1;
-      this.textMode = false;
-      this.unitTokens = this.config.blockSize;
-      s.promptTokens = tokens.length;
-      s.promptBlocks = count;
-      if (count > 0) {
-        const scores = this.index.findMatchesU32(pairs, count);
-        if (scores.size > 0) {
-          // Iterate the matched caches (no per-candidate lookups in the scores object).
-          s.indexSlots();
-          const lowerTiers = this.lowerTiers;
-          const rowIds = this.rowIds;
-          const rowSlots = this.rowSlots;
-          let row = 0;
-          for (const m of scores) {
-            // The index hands back the same id strings in mostly the same row order every query:
-            // an identity check on the previous query's row saves most string-keyed lookups.
-            let slot: number;
-            if (row < rowIds.length && rowIds[row] === m.workerId && m.dpRank === 0) slot = rowSlots[row]!;
-            else {
-              slot = table.slotOf(m.workerId, m.dpRank);
-              if (m.dpRank === 0 && row < rowSlots.length) {
-                rowIds[row] = m.workerId;
-                rowSlots[row] = slot;
-              }
-            }
-            row++;
-            const i = s.indexOf(slot);
-            if (i < 0 || m.blocks === 0) continue;
-            overlap[i] = m.blocks;
-            if (lowerTiers) {
-              const t = scores.tiers(m.workerId, m.dpRank);
-              dev[i] = t.device;
-              host[i] = t.host;
-              disk[i] = t.disk;
-            } else dev[i] = m.blocks;
-          }
-        }
-        // Sequence hashes are needed to record or track the prompt; computed in place over `pairs`.
-        if (anyApproximate || this.overlay !== undefined || req.requestId !== undefined) {
-          this.keys = hasher.sequenceHashesU32(pairs, count);
-          this.keyCount = count;
-        }
-      }
-      if (this.keys !== undefined && (anyApproximate || this.overlay !== undefined)) {
-        for (let i = 0; i < n; i++) {
-          const slot = s.slot[i]!;
-          const memory = table.slotKvEvents[slot] === 0 ? this.approx : this.overlay;
-          if (memory === undefined) continue;
-          const d = memory.overlap(slot, this.keys, count);
-          if (d > overlap[i]!) {
-            // Blocks beyond the exact run count as device blocks.
-            dev[i] = dev[i]! + (d - overlap[i]!);
-            overlap[i] = d;
-          }
-        }
-      }
-    } else {
-      const th = textHasher!;
-      const text = req.text as string;
-      const keys = th.blockHashesU32(text);
-      const count = keys.length >>> 1;
-      this.textMode = true;
-      this.unitTokens = th.blockChars / this.config.textCharsPerToken;
-      s.promptTokens = Math.ceil(text.length / this.config.textCharsPerToken);
-      s.promptBlocks = count;
-      if (count > 0) {
-        this.keys = keys;
-        this.keyCount = count;
-        for (let i = 0; i < n; i++) {
-          const d = this.approx.overlap(s.slot[i]!, keys, count);
-          overlap[i] = d;
-          dev[i] = d;
-        }
+  }
+
+  /**
+   * Token mode: hash, match against the index, then (when needed) sequence hashes for the
+   * approximate / overlay lookups and request tracking. The hasher's views are valid until its
+   * next call, and sequence hashing overwrites the block hashes in place: order matters.
+   */
+  private matchTokens(hasher: Hasher, tokens: ArrayLike<number>, tracked: boolean): void {
+    const s = this.scratch;
+    const pairs = hasher.blockHashesU32(tokens); // validates every token
+    const count = pairs.length >>> 1;
+    this.textMode = false;
+    this.unitTokens = this.config.blockSize;
+    s.promptTokens = tokens.length;
+    s.promptBlocks = count;
+    if (count === 0) return;
+    const scores = this.index.findMatchesU32(pairs, count);
+    if (scores.size > 0) this.readScores(scores);
+    const memories = this.anyApproximate || this.overlay !== undefined;
+    if (!memories && !tracked) return;
+    const keys = (this.keys = hasher.sequenceHashesU32(pairs, count));
+    this.keyCount = count;
+    if (!memories) return;
+    const table = this.table;
+    const overlap = s.overlapBlocks;
+    for (let i = 0; i < s.n; i++) {
+      const slot = s.slot[i]!;
+      const memory = table.slotKvEvents[slot] === 0 ? this.approx : this.overlay;
+      if (memory === undefined) continue;
+      const d = memory.overlap(slot, keys, count);
+      if (d > overlap[i]!) {
+        // Blocks beyond the exact run count as device blocks.
+        s.device[i] = s.device[i]! + (d - overlap[i]!);
+        overlap[i] = d;
       }
     }
+  }
 
-    // 3. Load, cost, busy flags.
+  /** Copies the index's per-cache overlap (and tiers when any event had a lower tier) into the scratch rows. */
+  private readScores(scores: OverlapScores): void {
+    const s = this.scratch;
+    const table = this.table;
+    s.indexSlots();
+    const lowerTiers = this.lowerTiers;
+    const rowIds = this.rowIds;
+    const rowSlots = this.rowSlots;
+    let row = 0;
+    for (const m of scores) {
+      // The index hands back the same id strings, often in the same row order: an identity check
+      // against the previous query's row saves most string-keyed lookups.
+      let slot: number;
+      if (row < rowIds.length && rowIds[row] === m.workerId && m.dpRank === 0) slot = rowSlots[row]!;
+      else {
+        slot = table.slotOf(m.workerId, m.dpRank);
+        if (m.dpRank === 0 && row < rowSlots.length) {
+          rowIds[row] = m.workerId;
+          rowSlots[row] = slot;
+        }
+      }
+      row++;
+      const i = s.indexOf(slot);
+      if (i < 0 || m.blocks === 0) continue;
+      s.overlapBlocks[i] = m.blocks;
+      if (lowerTiers) {
+        const t = scores.tiers(m.workerId, m.dpRank);
+        s.device[i] = t.device;
+        s.host[i] = t.host;
+        s.disk[i] = t.disk;
+      } else s.device[i] = m.blocks;
+    }
+  }
+
+  /** Text mode: chained 64-character block hashes, matched against approximate records only. */
+  private matchText(th: TextHasher, text: string): void {
+    const s = this.scratch;
+    const keys = th.blockHashesU32(text);
+    const count = keys.length >>> 1;
+    this.textMode = true;
+    this.unitTokens = th.blockChars / this.config.textCharsPerToken;
+    s.promptTokens = Math.ceil(text.length / this.config.textCharsPerToken);
+    s.promptBlocks = count;
+    if (count === 0) return;
+    this.keys = keys;
+    this.keyCount = count;
+    for (let i = 0; i < s.n; i++) {
+      const d = this.approx.overlap(s.slot[i]!, keys, count);
+      s.overlapBlocks[i] = d;
+      s.device[i] = d;
+    }
+  }
+
+  /** Load, cost and busy flag of every candidate; returns how many are not busy. */
+  private computeLoad(now: number, role: 'prefill' | 'decode' | undefined): number {
+    const s = this.scratch;
+    const n = s.n;
     const p = this.costParams;
     const creditScale = role === 'decode' ? 0 : 1;
-    this.creditScale = creditScale;
     const unitBlocks = this.unitTokens / p.blockSize;
+    const promptTokens = s.promptTokens;
+    const promptBlocks = s.promptBlocks * unitBlocks;
     const busyPrefill = this.config.busyThresholds.prefillTokens;
     const busyFraction = this.config.busyThresholds.decodeBlocksFraction;
     const load = this.load;
+    const { overlapBlocks: overlap, device, host, disk } = s;
     let notBusy = 0;
     for (let i = 0; i < n; i++) {
       const slot = s.slot[i]!;
       const fresh = load.isFresh(slot, now);
       const activePrefill = load.activePrefillTokens(slot, fresh);
       const activeBlocks = load.activeBlocks(slot, fresh);
-      const credit = overlapCreditBlocks(p, dev[i]!, host[i]!, disk[i]!, creditScale) * unitBlocks;
-      const prefill = prefillBlocksAfterCredit(p, activePrefill, s.promptTokens, credit);
+      const credit = overlapCreditBlocks(p, device[i]!, host[i]!, disk[i]!, creditScale) * unitBlocks;
+      const prefill = prefillBlocksAfterCredit(p, activePrefill, promptTokens, credit);
       // Decode-role picks are on load only: overlap neither credits prefill nor saves new blocks.
-      const decode = decodeBlocksWith(activeBlocks, s.promptBlocks * unitBlocks, overlap[i]! * unitBlocks * creditScale);
+      const decode = decodeBlocksWith(activeBlocks, promptBlocks, overlap[i]! * unitBlocks * creditScale);
       s.prefillBlocks[i] = prefill;
       s.decodeBlocks[i] = decode;
       s.cost[i] = routingCost(p, prefill, decode);
@@ -691,14 +728,12 @@ export class Router {
       s.busy[i] = busy ? 1 : 0;
       if (!busy) notBusy++;
     }
+    return notBusy;
+  }
 
-    // 4. Custom filters drop candidates (compacting every per-candidate array).
-    if (this.filters.length > 0) {
-      notBusy = this.applyFilters();
-      if (s.n === 0) return this.fail('NO_WORKERS');
-    }
-
-    // 5. Scores in [0, 1].
+  /** Scores in [0, 1] under the policy; busy candidates score 0. */
+  private computeScores(): void {
+    const s = this.scratch;
     if (this.config.policy === 'cost') costScores(s.cost, s.n, s.score);
     else {
       s.score.fill(0, 0, s.n);
@@ -709,8 +744,6 @@ export class Router {
       }
     }
     for (let i = 0; i < s.n; i++) if (s.busy[i] === 1) s.score[i] = 0;
-    if (notBusy === 0) return this.fail('ALL_BUSY');
-    return undefined;
   }
 
   private applyFilters(): number {
@@ -766,8 +799,7 @@ export class Router {
     const s = this.scratch;
     const n = s.n;
     const ids: string[] = new Array(n);
-    // A plain array: young-generation allocation, far cheaper than an off-heap typed array per pick.
-    const packed: number[] = new Array<number>(n * FIELDS);
+    const packed = this.slab.take(n * FIELDS);
     const slotWorker = this.table.slotWorker;
     const slotRank = this.table.slotRank;
     for (let i = 0; i < n; i++) {
@@ -827,13 +859,43 @@ export class Router {
   }
 }
 
+/**
+ * Hands out Float64Array views of a large shared buffer: a view is a small on-heap object, where a
+ * fresh typed array per pick would cost an off-heap allocation. A full slab is dropped (views keep
+ * it alive while referenced) and a new one started.
+ */
+class Slab {
+  private buffer = new ArrayBuffer(0);
+  private used = 0;
+
+  take(length: number): Float64Array {
+    const bytes = length * 8;
+    if (this.used + bytes > this.buffer.byteLength) {
+      this.buffer = new ArrayBuffer(Math.max(1 << 20, bytes));
+      this.used = 0;
+    }
+    const view = new Float64Array(this.buffer, this.used, length);
+    this.used += bytes;
+    return view;
+  }
+}
+
+/** A request after validation (fields typed loosely until checked). */
+interface CheckedRequest {
+  tokens?: ArrayLike<number>;
+  text?: string;
+  requestId?: string;
+  candidates?: readonly CandidateSpec[];
+  role?: 'prefill' | 'decode';
+}
+
 /** Numbers per candidate in a packed snapshot: rank, overlap, device, host, disk, prefill, decode, cost, score, probability, busy. */
 const FIELDS = 11;
 
 /** @internal */
 interface CandidateSnapshot {
   ids: string[];
-  packed: number[];
+  packed: Float64Array;
   promptBlocks: number;
   unknown: CandidateSpec[];
 }
