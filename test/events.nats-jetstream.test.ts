@@ -111,4 +111,26 @@ suite('JetStream durable consumer (real nats-server)', () => {
       await pub.close();
     }
   });
+
+  it('per-worker subjects: the stream covers <base>.>, worker ids come from the subject, seq is not passed', async () => {
+    const got: string[] = [];
+    const sink = { ingest: (b: Uint8Array, meta: { workerId?: string; seq?: bigint }) => void got.push(`${meta.workerId}|${meta.seq}|${new TextDecoder().decode(b)}`) };
+    const sub = await subscribeJetStream(sink, { servers: server.url, namespace: 'ns', component: 'perworker', format: 'vllm', workerIdFrom: 'subject', durable: 'pw' });
+    await sub.ready();
+    const pubs: NatsPublisher[] = [];
+    try {
+      for (const workerId of ['10.0.0.1:8000', '10.0.0.2:8000']) {
+        const pub = await createNatsPublisher({ servers: server.url, namespace: 'ns', component: 'perworker', jetstream: true, workerId });
+        pubs.push(pub);
+        await pub.publishEvents(new TextEncoder().encode(`x${workerId}`));
+        await pub.publishEvents(new TextEncoder().encode(`y${workerId}`));
+      }
+      await waitFor(() => got.length === 4, 5000, () => `4 messages, got ${got}`);
+      expect(got).toEqual(['10.0.0.1:8000|undefined|x10.0.0.1:8000', '10.0.0.1:8000|undefined|y10.0.0.1:8000', '10.0.0.2:8000|undefined|x10.0.0.2:8000', '10.0.0.2:8000|undefined|y10.0.0.2:8000']);
+      expect(sub.lastSequence()).toBe(4n);
+    } finally {
+      await sub.close();
+      for (const p of pubs) await p.close();
+    }
+  });
 });
