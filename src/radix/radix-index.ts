@@ -22,7 +22,7 @@
 import { MatchScores } from './scores.js';
 import { growI32, growU32, growU8, mix3, pow2AtLeast } from './tables.js';
 import type { ApplyResult, FindMatchesOptions, IndexStats, KvEvent, OverlapScores, WorkerKey } from './types.js';
-import { checkRank, checkTier, checkU64, checkWorkerId, describe } from './validate.js';
+import { checkRank, checkTier, checkU64, checkWorkerId, describe, isU64 } from './validate.js';
 import { decodeSnapshot, encodeSnapshot, type SnapshotParts } from './snapshot.js';
 
 const SLOT_MASK = 0xffff;
@@ -107,6 +107,8 @@ export class RadixIndex {
   private slotRank: number[] = [];
   private slotPaths: number[] = [];
   private slotLive: boolean[] = [];
+  /** Alias names (rows of `et`) per cache: caches without any skip the alias table. */
+  private slotAliases: number[] = [];
   private readonly freeSlots: number[] = [];
 
   // Scratch (grown, never shrunk): event hashes, resolved blocks and name kinds, query pairs, match state.
@@ -174,7 +176,7 @@ export class RadixIndex {
     if (type === 'stored') {
       const parent = (event as { parentHash?: unknown }).parentHash;
       const hasParent = parent !== undefined && parent !== null;
-      if (hasParent) checkU64(parent, 'event.parentHash');
+      if (hasParent && !isU64(parent)) checkU64(parent, 'event.parentHash');
       const blocks = (event as { blocks?: unknown }).blocks;
       if (!Array.isArray(blocks)) throw new TypeError(`event.blocks: expected an array, got ${describe(blocks)}`);
       const m = blocks.length;
@@ -185,8 +187,9 @@ export class RadixIndex {
           throw new TypeError(`event.blocks[${i}]: expected an object, got ${describe(block)}`);
         }
         const { blockHash, tokensHash } = block as { blockHash?: unknown; tokensHash?: unknown };
-        checkU64(blockHash, `event.blocks[${i}].blockHash`);
-        checkU64(tokensHash, `event.blocks[${i}].tokensHash`);
+        // Messages are built only on failure: no string work per valid block.
+        if (!isU64(blockHash)) checkU64(blockHash, `event.blocks[${i}].blockHash`);
+        if (!isU64(tokensHash)) checkU64(tokensHash, `event.blocks[${i}].tokensHash`);
         this.ev64[i] = blockHash as bigint;
         this.evTok64[i] = tokensHash as bigint;
       }
@@ -206,7 +209,7 @@ export class RadixIndex {
       this.ensureEventScratch(m);
       for (let i = 0; i < m; i++) {
         const h: unknown = hashes[i];
-        checkU64(h, `event.blockHashes[${i}]`);
+        if (!isU64(h)) checkU64(h, `event.blockHashes[${i}]`);
         this.ev64[i] = h as bigint;
       }
       const slot = this.knownSlot(workerId, dpRank);
@@ -251,7 +254,7 @@ export class RadixIndex {
     const q = this.q64;
     for (let i = 0; i < n; i++) {
       const h: unknown = tokensHashes[i];
-      checkU64(h, `tokensHashes[${i}]`);
+      if (!isU64(h)) checkU64(h, `tokensHashes[${i}]`);
       q[i] = h as bigint;
     }
     return this.match(new Uint32Array(q.buffer, 0, n * 2), n, options?.earlyExit === true);
@@ -335,6 +338,7 @@ export class RadixIndex {
     this.slotRank[slot] = dpRank;
     this.slotPaths[slot] = 0;
     this.slotLive[slot] = true;
+    this.slotAliases[slot] = 0;
     if (this.mMark.length <= slot) {
       const cap = pow2AtLeast(slot + 1, 64);
       this.mMark = growU32(this.mMark, cap);
@@ -381,7 +385,7 @@ export class RadixIndex {
         }
       }
       let kind: number;
-      if (q >= 0 && this.etCount === 0 && this.bCanon[q] === 1 && this.cLo[q] === nLo && this.cHi[q] === nHi) {
+      if (q >= 0 && this.slotAliases[s] === 0 && this.bCanon[q] === 1 && this.cLo[q] === nLo && this.cHi[q] === nHi) {
         // The common case: the name is this block's canonical name (engines name paths alike on every worker).
         const n = this.bNode[q]!;
         if (n !== lastNode) {
@@ -505,7 +509,7 @@ export class RadixIndex {
 
   /** What binding name (lo, hi) of cache `s` to block `q` (-1: a block not created yet) means; -1 if it names another path. */
   private classifyName(s: number, lo: number, hi: number, q: number): number {
-    if (this.etCount > 0) {
+    if (this.slotAliases[s]! > 0) {
       const x = this.eLookup(s, lo, hi);
       if (x >= 0) return x === q ? K_BOUND : -1;
     }
@@ -537,7 +541,7 @@ export class RadixIndex {
 
   /** Finds the block cache `s` names (lo, hi) into `resBlock`/`resKind` (1 canonical, 2 alias). */
   private resolve(s: number, lo: number, hi: number): boolean {
-    if (this.etCount > 0) {
+    if (this.slotAliases[s]! > 0) {
       const b = this.eLookup(s, lo, hi);
       if (b >= 0) {
         this.resBlock = b;
@@ -574,7 +578,7 @@ export class RadixIndex {
       const hi = ev[2 * j + 1]!;
       let b = -1;
       let kind = 0;
-      if (this.etCount === 0) {
+      if (this.slotAliases[s] === 0) {
         const g = this.gLookup(lo, hi);
         if (g >= 0) {
           const n = this.bNode[g]!;
@@ -654,17 +658,17 @@ export class RadixIndex {
       this.setHolder(n, s, 0);
       touched.push(n);
     }
-    if (this.etCount > 0) {
-      const et = this.et;
-      const keep: number[] = [];
-      for (let r = 0; r < et.length; r += 4) {
-        if (et[r + 3]! >= 0 && et[r] !== s) keep.push(et[r]!, et[r + 1]!, et[r + 2]!, et[r + 3]!);
+    if (this.slotAliases[s]! > 0) {
+      const old = this.et;
+      const et = (this.et = new Int32Array(old.length).fill(-1));
+      this.etCount = 0;
+      for (let r = 0; r < old.length; r += 4) {
+        if (old[r + 3]! >= 0 && old[r] !== s) {
+          this.ePut(et, old[r]!, old[r + 1]!, old[r + 2]!, old[r + 3]!);
+          this.etCount++;
+        }
       }
-      if (keep.length / 4 !== this.etCount) {
-        et.fill(-1);
-        this.etCount = 0;
-        for (let r = 0; r < keep.length; r += 4) this.eInsert(keep[r]!, keep[r + 1]!, keep[r + 2]!, keep[r + 3]!);
-      }
+      this.slotAliases[s] = 0;
     }
     for (let t = touched.length - 1; t >= 0; t--) {
       const n = touched[t]!;
@@ -1115,11 +1119,16 @@ export class RadixIndex {
   private eInsert(s: number, lo: number, hi: number, b: number): void {
     if ((this.etCount + 1) * 2 > this.et.length >> 2) {
       const old = this.et;
-      this.et = new Int32Array(old.length * 2).fill(-1);
-      this.etCount = 0;
-      for (let r = 0; r < old.length; r += 4) if (old[r + 3]! >= 0) this.eInsert(old[r]!, old[r + 1]!, old[r + 2]!, old[r + 3]!);
+      const et = (this.et = new Int32Array(old.length * 2).fill(-1));
+      for (let r = 0; r < old.length; r += 4) if (old[r + 3]! >= 0) this.ePut(et, old[r]!, old[r + 1]!, old[r + 2]!, old[r + 3]!);
     }
-    const et = this.et;
+    this.ePut(this.et, s, lo, hi, b);
+    this.etCount++;
+    this.slotAliases[s]!++;
+  }
+
+  /** Places a row in an alias table with room for it. */
+  private ePut(et: Int32Array, s: number, lo: number, hi: number, b: number): void {
     const mask = (et.length >> 2) - 1;
     let i = mix3(s, lo, hi) & mask;
     while (et[(i << 2) + 3]! >= 0) i = (i + 1) & mask;
@@ -1128,7 +1137,6 @@ export class RadixIndex {
     et[r + 1] = lo;
     et[r + 2] = hi;
     et[r + 3] = b;
-    this.etCount++;
   }
 
   private eDelete(s: number, lo: number, hi: number): void {
@@ -1153,6 +1161,7 @@ export class RadixIndex {
     }
     et.fill(-1, i << 2, (i << 2) + 4);
     this.etCount--;
+    this.slotAliases[s]!--;
   }
 
   /** Scratch for detecting a block hash repeated inside one stored event. */
@@ -1374,6 +1383,7 @@ export class RadixIndex {
         this.slotWorker[s] = '';
         this.slotRank[s] = 0;
         this.slotPaths[s] = 0;
+        this.slotAliases[s] = 0;
         this.freeSlots.push(s);
         continue;
       }
@@ -1387,8 +1397,13 @@ export class RadixIndex {
       this.slotRank[s] = dpRank;
       this.slotPaths[s] = paths;
       this.slotLive[s] = true;
+      this.slotAliases[s] = 0;
     }
     this.freeSlots.reverse();
+    for (let r = 0; r < this.et.length; r += 4) {
+      const slot = this.et[r]!;
+      if (this.et[r + 3]! >= 0 && slot >= 0 && slot < this.slotAliases.length) this.slotAliases[slot]!++;
+    }
     const cap = pow2AtLeast(p.slots.length + 1, 64);
     this.mMark = new Uint32Array(cap);
     this.mTier = new Uint8Array(cap);
@@ -1504,13 +1519,15 @@ export class RadixIndex {
     // accidental damage to the hashes themselves is the checksum's job).
     const slots = gt.length >> 1;
     const mask = slots - 1;
-    const seen = bCanon.slice(0, poolTop); // 1: canonical, not met yet; 2: met
+    // Canonical blocks not met yet, as a bitset small enough to stay in cache while the table is scanned.
+    const pending = new Int32Array((poolTop + 31) >>> 5);
+    for (let b = 0; b < poolTop; b++) if (bCanon[b] === 1) pending[b >>> 5]! |= 1 << (b & 31);
     let gSeen = 0;
     for (let i = 0; i < slots; i++) {
       const b = gt[2 * i]!;
       if (b === -1) continue;
-      if (b < 0 || b >= poolTop || seen[b] !== 1) broken('name table entry');
-      seen[b] = 2;
+      if (b < 0 || b >= poolTop || (pending[b >>> 5]! & (1 << (b & 31))) === 0) broken('name table entry');
+      pending[b >>> 5]! &= ~(1 << (b & 31));
       for (let j = gt[2 * i + 1]! & mask; j !== i; j = (j + 1) & mask) if (gt[2 * j] === -1) broken('name table probe');
       gSeen++;
     }
@@ -1518,6 +1535,7 @@ export class RadixIndex {
     if (gSeen !== canon || this.gtCount !== canon) broken('name table count');
     let eSeen = 0;
     const et = this.et;
+    const aliases = new Float64Array(this.slotLive.length);
     for (let r = 0; r < et.length; r += 4) {
       const b = et[r + 3]!;
       if (b === -1) continue;
@@ -1525,8 +1543,10 @@ export class RadixIndex {
       if (b < 0 || b >= poolTop || bNode[b]! < 0 || s < 0 || s >= this.slotLive.length || !this.slotLive[s]) broken('alias entry');
       if (this.eLookup(s, et[r + 1]! >>> 0, et[r + 2]! >>> 0) !== b) broken('alias table');
       if (this.holderValue(bNode[b]!, s) === 0) broken('alias without holder word');
+      aliases[s]!++;
       eSeen++;
     }
+    for (let s = 0; s < aliases.length; s++) if (aliases[s] !== (this.slotLive[s] ? this.slotAliases[s] : 0)) broken('aliases per cache');
     if (eSeen !== this.etCount) broken('alias count');
   }
 }

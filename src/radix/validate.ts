@@ -20,9 +20,14 @@ export function describe(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
+/** True for a bigint in [0, 2^64). @internal */
+export function isU64(value: unknown): value is bigint {
+  return typeof value === 'bigint' && value >= 0n && value < U64_LIMIT;
+}
+
 /** Throws TypeError unless `value` is a bigint in [0, 2^64). @internal */
 export function checkU64(value: unknown, what: string): void {
-  if (typeof value !== 'bigint' || value < 0n || value >= U64_LIMIT) {
+  if (!isU64(value)) {
     throw new TypeError(`${what}: expected a bigint in [0, 2^64), got ${describe(value)}`);
   }
 }
