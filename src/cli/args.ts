@@ -51,8 +51,19 @@ const OPTIONS = {
 export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
+  // `--rate -3`: node:util takes "-3" for an option; join it so the value check names the problem.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const name = a.startsWith('--') ? a.slice(2) : undefined;
+    const next = argv[i + 1];
+    if (name !== undefined && name in OPTIONS && OPTIONS[name as keyof typeof OPTIONS].type === 'string' && next !== undefined && /^-[\d.]/.test(next)) {
+      args.push(`${a}=${next}`);
+      i++;
+    } else args.push(a);
+  }
   try {
-    ({ values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: true }));
+    ({ values, positionals } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: true }));
   } catch (error) {
     throw new UsageError(oneLine(error instanceof Error ? error.message : String(error)));
   }
