@@ -114,6 +114,8 @@ export class Router {
   private readonly scorerWeightSum: number;
   private readonly picker: Picker;
   private readonly filters: readonly Filter[];
+  /** Queue and KV usage feed the weighted scorers and custom filters; the cost policy needs neither. */
+  private readonly needsLoadDetail: boolean;
   private readonly now: () => number;
   private readonly random: () => number;
   /** Some event (or an injected index) may hold host/disk blocks: ask the index for tier counts. */
@@ -132,9 +134,6 @@ export class Router {
   private hasher: Hasher | undefined;
   private textHasher: TextHasher | undefined;
   private unknown: CandidateSpec[] = NO_UNKNOWN;
-  /** Row → (id string, slot) of the previous match, an identity cache; invalidated when workers change. */
-  private rowIds: Array<string | undefined> = [];
-  private rowSlots = new Int32Array(0);
   private readonly slab = new Slab();
 
   private readonly picks = new Counter('kvrouter_picks_total', 'Endpoint picks by outcome.', 'outcome', [
@@ -208,6 +207,7 @@ export class Router {
     if (!(this.scorerWeightSum > 0)) throw new RangeError('router config: scorers: the weights must sum to more than 0');
     this.picker = config.picker === 'max' ? maxPicker : config.picker === 'random' ? randomPicker : config.picker;
     this.filters = config.filters;
+    this.needsLoadDetail = config.policy === 'weighted' || config.filters.length > 0;
   }
 
   // ───────────────────────────── workers ─────────────────────────────
@@ -255,16 +255,9 @@ export class Router {
   }
 
   private resetSlot(slot: number): void {
-    this.invalidateRowCache();
     this.load.resetSlot(slot);
     this.approx.clearSlot(slot);
     this.overlay?.clearSlot(slot);
-  }
-
-  private invalidateRowCache(): void {
-    const cap = Math.max(16, this.table.slotCount);
-    this.rowIds = new Array<string | undefined>(cap).fill(undefined);
-    this.rowSlots = new Int32Array(cap).fill(-1);
   }
 
   /** Registers `(workerId, dpRank)` on first sight when allowed; returns false when it must be dropped. */
@@ -441,8 +434,15 @@ export class Router {
   private choose(): number {
     const s = this.scratch;
     const n = s.n;
-    let m = 0;
     const usesCost = this.config.policy === 'cost';
+    let busy = 0;
+    for (let i = 0; i < n; i++) busy += s.busy[i]!;
+    if (busy === 0) {
+      // Common case: everyone eligible, pick straight from the per-candidate arrays.
+      const values = usesCost ? s.cost : s.score;
+      return this.pickAmong(values, n, s.probability, usesCost);
+    }
+    let m = 0;
     for (let i = 0; i < n; i++) {
       s.probability[i] = 0;
       if (s.busy[i] === 1) continue;
@@ -450,15 +450,16 @@ export class Router {
       s.pickValues[m] = usesCost ? s.cost[i]! : s.score[i]!;
       m++;
     }
-    let j: number;
-    if (!usesCost) j = this.picker.pick(s.pickValues, m, this.random, s.pickProbs);
-    else if (this.config.temperature === 0) j = pickMin(s.pickValues, m, this.random, s.pickProbs);
-    else {
-      softmaxProbabilities(s.pickValues, m, this.config.temperature, s.pickProbs);
-      j = sampleIndex(s.pickProbs, m, this.random);
-    }
+    const j = this.pickAmong(s.pickValues, m, s.pickProbs, usesCost);
     for (let k = 0; k < m; k++) s.probability[s.pickIndex[k]!] = s.pickProbs[k]!;
     return s.pickIndex[j]!;
+  }
+
+  private pickAmong(values: Float64Array, m: number, probs: Float64Array, usesCost: boolean): number {
+    if (!usesCost) return this.picker.pick(values, m, this.random, probs);
+    if (this.config.temperature === 0) return pickMin(values, m, this.random, probs);
+    softmaxProbabilities(values, m, this.config.temperature, probs);
+    return sampleIndex(probs, m, this.random);
   }
 
   /** After a pick: approximate / overlay records and predicted load. */
@@ -647,22 +648,8 @@ export class Router {
     const table = this.table;
     s.indexSlots();
     const lowerTiers = this.lowerTiers;
-    const rowIds = this.rowIds;
-    const rowSlots = this.rowSlots;
-    let row = 0;
     for (const m of scores) {
-      // The index hands back the same id strings, often in the same row order: an identity check
-      // against the previous query's row saves most string-keyed lookups.
-      let slot: number;
-      if (row < rowIds.length && rowIds[row] === m.workerId && m.dpRank === 0) slot = rowSlots[row]!;
-      else {
-        slot = table.slotOf(m.workerId, m.dpRank);
-        if (m.dpRank === 0 && row < rowSlots.length) {
-          rowIds[row] = m.workerId;
-          rowSlots[row] = slot;
-        }
-      }
-      row++;
+      const slot = table.slotOf(m.workerId, m.dpRank);
       const i = s.indexOf(slot);
       if (i < 0 || m.blocks === 0) continue;
       s.overlapBlocks[i] = m.blocks;
@@ -720,9 +707,11 @@ export class Router {
       s.prefillBlocks[i] = prefill;
       s.decodeBlocks[i] = decode;
       s.cost[i] = routingCost(p, prefill, decode);
-      s.queue[i] = load.queue(slot, fresh);
-      const usage = load.usage(slot, fresh);
-      s.kvUsage[i] = usage;
+      let usage = 0;
+      if (this.needsLoadDetail) {
+        s.queue[i] = load.queue(slot, fresh);
+        usage = s.kvUsage[i] = load.usage(slot, fresh);
+      } else if (busyFraction !== undefined) usage = load.usage(slot, fresh);
       const busy =
         (busyPrefill !== undefined && activePrefill > busyPrefill) || (busyFraction !== undefined && usage > busyFraction);
       s.busy[i] = busy ? 1 : 0;
@@ -802,22 +791,25 @@ export class Router {
     const packed = this.slab.take(n * FIELDS);
     const slotWorker = this.table.slotWorker;
     const slotRank = this.table.slotRank;
+    const slots = s.slot;
     for (let i = 0; i < n; i++) {
-      const slot = s.slot[i]!;
+      const slot = slots[i]!;
       ids[i] = slotWorker[slot]!;
-      const o = i * FIELDS;
-      packed[o] = slotRank[slot]!;
-      packed[o + 1] = s.overlapBlocks[i]!;
-      packed[o + 2] = s.device[i]!;
-      packed[o + 3] = s.host[i]!;
-      packed[o + 4] = s.disk[i]!;
-      packed[o + 5] = s.prefillBlocks[i]!;
-      packed[o + 6] = s.decodeBlocks[i]!;
-      packed[o + 7] = s.cost[i]!;
-      packed[o + 8] = s.score[i]!;
-      packed[o + 9] = s.probability[i]!;
-      packed[o + 10] = s.busy[i]!;
+      packed[i] = slotRank[slot]!;
     }
+    // Field-major (one run of n per field): each copy is a tight loop over two typed arrays.
+    copyRun(packed, 1, n, s.overlapBlocks);
+    copyRun(packed, 2, n, s.device);
+    copyRun(packed, 3, n, s.host);
+    copyRun(packed, 4, n, s.disk);
+    copyRun(packed, 5, n, s.prefillBlocks);
+    copyRun(packed, 6, n, s.decodeBlocks);
+    copyRun(packed, 7, n, s.cost);
+    copyRun(packed, 8, n, s.score);
+    copyRun(packed, 9, n, s.probability);
+    const busy = s.busy;
+    const at = 10 * n;
+    for (let i = 0; i < n; i++) packed[at + i] = busy[i]!;
     return { ids, packed, promptBlocks: s.promptBlocks, unknown: this.unknown };
   }
 
@@ -889,8 +881,13 @@ interface CheckedRequest {
   role?: 'prefill' | 'decode';
 }
 
-/** Numbers per candidate in a packed snapshot: rank, overlap, device, host, disk, prefill, decode, cost, score, probability, busy. */
+/** Fields of a packed snapshot, each a run of n: rank, overlap, device, host, disk, prefill, decode, cost, score, probability, busy. */
 const FIELDS = 11;
+
+function copyRun(into: Float64Array, field: number, n: number, from: Float64Array): void {
+  const at = field * n;
+  for (let i = 0; i < n; i++) into[at + i] = from[i]!;
+}
 
 /** @internal */
 interface CandidateSnapshot {
@@ -915,34 +912,34 @@ class Picked implements PickSuccess {
 
   constructor(router: Router, chosen: number) {
     const snap = router.snapshotCandidates();
-    const o = chosen * FIELDS;
+    const n = snap.ids.length;
     this.#snapshot = snap;
     this.workerId = snap.ids[chosen]!;
-    this.dpRank = snap.packed[o]!;
+    this.dpRank = snap.packed[chosen]!;
     this.endpoint = router.endpointOf(chosen);
-    this.overlapBlocks = snap.packed[o + 1]!;
+    this.overlapBlocks = snap.packed[n + chosen]!;
     this.promptBlocks = snap.promptBlocks;
-    this.cost = snap.packed[o + 7]!;
+    this.cost = snap.packed[7 * n + chosen]!;
     this.unknownCandidates = snap.unknown;
   }
 
   get candidates(): CandidateScore[] {
     if (this.#candidates !== undefined) return this.#candidates;
     const { ids, packed: p } = this.#snapshot;
-    const out: CandidateScore[] = new Array(ids.length);
-    for (let i = 0; i < ids.length; i++) {
-      const o = i * FIELDS;
+    const n = ids.length;
+    const out: CandidateScore[] = new Array(n);
+    for (let i = 0; i < n; i++) {
       out[i] = {
         workerId: ids[i]!,
-        dpRank: p[o]!,
-        overlapBlocks: p[o + 1]!,
-        tiers: { device: p[o + 2]!, host: p[o + 3]!, disk: p[o + 4]! },
-        prefillBlocks: p[o + 5]!,
-        decodeBlocks: p[o + 6]!,
-        cost: p[o + 7]!,
-        score: p[o + 8]!,
-        probability: p[o + 9]!,
-        busy: p[o + 10] === 1,
+        dpRank: p[i]!,
+        overlapBlocks: p[n + i]!,
+        tiers: { device: p[2 * n + i]!, host: p[3 * n + i]!, disk: p[4 * n + i]! },
+        prefillBlocks: p[5 * n + i]!,
+        decodeBlocks: p[6 * n + i]!,
+        cost: p[7 * n + i]!,
+        score: p[8 * n + i]!,
+        probability: p[9 * n + i]!,
+        busy: p[10 * n + i] === 1,
       };
     }
     this.#candidates = out;
