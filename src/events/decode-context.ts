@@ -49,7 +49,8 @@ export function splitFactor(engineBlockSize: number, routerBlockSize: number): n
 
 /** @internal Checks tokens are u32 and hashes them; throws a decode abort on bad tokens. */
 export function tokensHashes(hasher: BlockHasher, tokens: ArrayLike<number>): BigUint64Array {
-  for (let i = 0; i < tokens.length; i++) {
+  // A Uint32Array holds u32 by construction (the fast path fills one).
+  if (!(tokens instanceof Uint32Array)) for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (typeof t !== 'number' || t >>> 0 !== t) {
       abort('BAD_SHAPE', `token ${i} is ${typeof t === 'number' ? t : typeof t}, expected a u32`);

@@ -13,6 +13,8 @@ import { decodeRemoved, decodeStored, REMOVED_FIELDS, STORED_FIELDS, type Fields
 const TOKENS_INDEX = 2;
 const HASHES_INDEX = 0;
 const MAX_FIELDS = STORED_FIELDS.length;
+/** Slot of every known map key (the union of BlockStored and BlockRemoved fields). */
+const NAME_SLOT = new Map<string, number>(STORED_FIELDS.map((name, i) => [name, i]));
 let scratch = new Uint32Array(4096);
 
 /**
@@ -145,18 +147,21 @@ function readEvents(ctx: DecodeContext, r: MsgpackReader, out: KvEvent[]): void 
     } else {
       const entries = r.mapHeader();
       if (entries < 0) abort('BAD_SHAPE', `event ${i} is ${describe(r.value(2))}`);
-      const named = Object.create(null) as Record<string, unknown>;
+      // Known keys go to fixed slots (a dictionary-mode object per event is slow); others are skipped.
+      slots.fill(undefined);
+      tag = undefined;
       for (let f = 0; f < entries; f++) {
         const key = r.str();
-        if (key === undefined) {
+        const slot = key === undefined ? undefined : NAME_SLOT.get(key);
+        if (key === 'type') tag = r.value(2);
+        else if (slot === undefined) {
+          if (key === undefined) r.skip();
           r.skip();
-          r.skip();
-        } else if (key === 'block_hashes') named[key] = readHashes(r);
-        else if (key === 'token_ids') named[key] = readTokens(r);
-        else named[key] = r.value(2);
+        } else if (slot === HASHES_INDEX) slots[slot] = readHashes(r);
+        else if (slot === TOKENS_INDEX) slots[slot] = readTokens(r);
+        else slots[slot] = r.value(2);
       }
-      tag = named.type;
-      get = (_index, name) => named[name];
+      get = (_index, name) => slots[NAME_SLOT.get(name)!];
     }
     if (typeof tag !== 'string') abort('BAD_SHAPE', `event ${i} type is ${describe(tag)}`);
     // dpRank is patched once the batch's rank field is read.
