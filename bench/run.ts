@@ -30,16 +30,17 @@ interface Args {
   check?: string;
   trace: string;
   only: Set<Suite>;
+  impls: Set<string>;
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`${msg}\nusage: run.js [--profile ci|quick|full] [--json FILE] [--check THRESHOLDS] [--trace PATH] [--only ${SUITES.join(',')}]\n`);
+  process.stderr.write(`${msg}\nusage: run.js [--profile ci|quick|full] [--json FILE] [--check THRESHOLDS] [--trace PATH] [--only ${SUITES.join(',')}] [--impls ours,reference,naive,inverted]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Args {
   const repo = fileURLToPath(new URL(existsSync(fileURLToPath(new URL('../../package.json', import.meta.url))) ? '../../' : '../', import.meta.url));
-  const args: Args = { profile: 'quick', trace: `${repo}../shared/data/mooncake_conversation_trace.jsonl`, only: new Set(SUITES) };
+  const args: Args = { profile: 'quick', trace: `${repo}../shared/data/mooncake_conversation_trace.jsonl`, only: new Set(SUITES), impls: new Set(['ours', 'reference', 'naive', 'inverted']) };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const val = (): string => argv[++i] ?? usage(`${a} needs a value`);
@@ -54,6 +55,10 @@ function parseArgs(argv: string[]): Args {
       const list = val().split(',');
       for (const s of list) if (!(SUITES as readonly string[]).includes(s)) usage(`unknown suite ${s}`);
       args.only = new Set(list as Suite[]);
+    } else if (a === '--impls') {
+      const list = val().split(',');
+      for (const s of list) if (!['ours', 'reference', 'naive', 'inverted'].includes(s)) usage(`unknown implementation ${s}`);
+      args.impls = new Set(list);
     } else usage(`unknown argument ${a}`);
   }
   return args;
@@ -89,6 +94,8 @@ async function main(): Promise<void> {
   kinds.push({ impl: 'naive', label: 'naive (per-worker Map<seqHash>)', create: () => new NaiveIndex(h16), useU32: false });
   kinds.push({ impl: 'inverted', label: 'inverted (Map<seqHash, workers>)', create: () => new InvertedIndex(h16), useU32: false });
   for (const [impl, why] of Object.entries(missing)) progress(`not available: ${impl}: ${why}`);
+  for (let i = kinds.length - 1; i >= 0; i--) if (!args.impls.has(kinds[i]!.impl)) kinds.splice(i, 1);
+  if (!args.impls.has('ours') && missing.ours === undefined) missing.ours = 'not selected (--impls)';
 
   const results = new Results();
   const ctx: BenchContext = { profile, results, warnings: [], kinds, missing, hasher: getHasher };
@@ -110,7 +117,7 @@ async function main(): Promise<void> {
     fullGc();
     if (i === 0 && args.only.has('router')) {
       const fm = fleetRun.ours?.latency.get(8192)?.p50Us;
-      await runRouterSuite(ctx, fleetRun.fleet, fleetRun.baselineFleet, fleetRun.queries.get(8192) ?? [], fleetRun.baselineQueries.get(8192) ?? [], fm, Reference);
+      await runRouterSuite(ctx, fleetRun.fleet, fleetRun.baselineFleet, fleetRun.queries.get(8192) ?? [], fleetRun.baselineQueries.get(8192) ?? [], fm, args.impls.has('reference') ? Reference : undefined);
       fullGc();
     }
     if (i === 0 && args.only.has('events')) {

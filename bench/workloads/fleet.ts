@@ -175,7 +175,9 @@ export class Fleet {
   }
 
   #blockHash(segId: number, i: number): bigint {
-    return u64(mix3(segId, i, 0x6b6c), mix3(segId, i, 0x6b6d));
+    // Two independent 32-bit mixes (mix3's (a, b) stage differs), so the 64 bits do not collide
+    // whenever 32 bits do.
+    return u64(mix3(segId, i, 0x6b6c), mix3(segId ^ 0xa5a5a5a5, i ^ 0x3c3c3c3c, 0x6b6d));
   }
 
   #lastBlockHashOfParent(seg: Segment): bigint | null {
