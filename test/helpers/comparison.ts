@@ -142,3 +142,47 @@ export class Comparison {
   }
 }
 
+
+/**
+ * Compares two indexes on everything observable (known caches, block counts, entries, and scores and
+ * tiers of `queries` with and without early exit); throws a {@link Mismatch} naming the first difference.
+ */
+export function compareIndexes(
+  oracle: IndexUnderTest,
+  subject: IndexUnderTest,
+  queries: ReadonlyArray<readonly bigint[]>,
+  where: string,
+): void {
+  const fail = (what: string): never => {
+    throw new Mismatch(`${where}: ${what}`);
+  };
+  const workers = workerList(oracle);
+  if (show(workerList(subject)) !== show(workers)) fail(`workers() ${show(workerList(subject))}, expected ${show(workers)}`);
+  for (const w of workers) {
+    const got = subject.blockCount(w.workerId, w.dpRank);
+    const want = oracle.blockCount(w.workerId, w.dpRank);
+    if (got !== want) fail(`blockCount(${show(w)}) = ${got}, expected ${want}`);
+  }
+  for (const workerId of new Set(workers.map((w) => w.workerId))) {
+    if (subject.blockCount(workerId) !== oracle.blockCount(workerId)) fail(`blockCount(${show(workerId)}) differs`);
+  }
+  if (subject.stats().entries !== oracle.stats().entries) {
+    fail(`stats().entries = ${subject.stats().entries}, expected ${oracle.stats().entries}`);
+  }
+  for (const query of queries) {
+    for (const earlyExit of [false, true]) {
+      const want = oracle.findMatches(query, { earlyExit });
+      const got = subject.findMatches(query, { earlyExit });
+      const at = `findMatches(<${query.length} hashes>, {earlyExit: ${earlyExit}})`;
+      if (show(scoreList(got)) !== show(scoreList(want))) fail(`${at} = ${show(scoreList(got))}, expected ${show(scoreList(want))}`);
+      if (got.size !== want.size) fail(`${at} size ${got.size}, expected ${want.size}`);
+      for (const w of workers) {
+        const g = got.tiers(w.workerId, w.dpRank);
+        const e = want.tiers(w.workerId, w.dpRank);
+        if (g.device !== e.device || g.host !== e.host || g.disk !== e.disk) {
+          fail(`${at} tiers(${show(w)}) = ${show(got.tiers(w.workerId, w.dpRank))}, expected ${show(want.tiers(w.workerId, w.dpRank))}`);
+        }
+      }
+    }
+  }
+}

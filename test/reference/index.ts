@@ -49,6 +49,12 @@ class Cache {
   ) {}
 }
 
+/** A cache of S_k and its score row. */
+interface Holding {
+  cache: Cache;
+  row: ReturnType<ReferenceScores['row']>;
+}
+
 function bestTier(mask: number): keyof TierCounts {
   if (mask & TIER_BIT.device) return 'device';
   if (mask & TIER_BIT.host) return 'host';
@@ -92,27 +98,24 @@ export class ReferenceIndex {
     const query = checkQuery(tokensHashes);
     const earlyExit = options?.earlyExit === true;
     const scores = new ReferenceScores();
-    let alive: Set<Cache> | null = null; // null: S_0, every cache
+    // S_k as caches with their score rows; null is S_0 (every cache).
+    let alive: Holding[] | null = null;
     let node = this.#root;
     for (let k = 1; k <= query.length; k++) {
       const next = node.children.get(query[k - 1]!);
       if (next === undefined) break;
-      // S_k = S_{k-1} ∩ holders(path_k), iterating the smaller side.
-      const holding = new Set<Cache>();
-      if (alive === null) for (const cache of next.holders) holding.add(cache);
-      else {
-        const [small, large] = alive.size <= next.holders.size ? [alive, next.holders] : [next.holders, alive];
-        for (const cache of small) if (large.has(cache)) holding.add(cache);
-      }
-      if (holding.size === 0) break;
-      for (const cache of holding) {
-        const row = scores.row(cache.workerId, cache.dpRank);
+      const holders = next.holders;
+      let holding: Holding[];
+      if (alive === null) holding = [...holders].map((cache) => ({ cache, row: scores.row(cache.workerId, cache.dpRank) }));
+      else holding = alive.every((a) => holders.has(a.cache)) ? alive : alive.filter((a) => holders.has(a.cache));
+      if (holding.length === 0) break;
+      for (const { cache, row } of holding) {
         row.blocks = k;
         row.tiers[bestTier(cache.entries.get(next)!)]++;
       }
       alive = holding;
       node = next;
-      if (earlyExit && holding.size === 1) break;
+      if (earlyExit && holding.length === 1) break;
     }
     return scores;
   }
