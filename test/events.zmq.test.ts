@@ -30,9 +30,12 @@ describe.each(['seq', 'topic'] as const)('ZeroMQ transport (replay reply form %s
     let sub: ZmqSubscription | undefined;
     try {
       sub = await subscribeZmq(test.sink, { endpoint, replayEndpoint: replayEndpoint!, topic: 'kv', workerId, replayTimeoutMs: 2000 });
-      // Live stream; messages 200..259 are "lost on the wire" (kept for replay only).
-      const last = await publishAll(engine, items.slice(0, 400), (i) => i >= 200 && i < 260);
-      // One more live message after the hole so the subscriber sees the gap.
+      // Live stream (what the subscription misses while it joins comes from the replay on connect).
+      await waitFor(() => engine.replaysServed >= 1, 10_000, 'replay on connect');
+      const first = await publishAll(engine, items.slice(0, 200));
+      await waitFor(() => sub!.lastSequence() === first, 10_000, () => `seq ${first}, at ${sub!.lastSequence()} ${JSON.stringify(sub!.counters())}`);
+      // Messages 200..259 are "lost on the wire" (kept for replay only); 260.. reveal the gap.
+      const last = await publishAll(engine, items.slice(200, 400), (i) => i < 60);
       await waitFor(() => sub!.lastSequence() === last, 10_000, () => `seq ${last}, at ${sub!.lastSequence()} ${JSON.stringify(sub!.counters())}`);
       await sub.idle();
       const c = sub.counters();

@@ -304,6 +304,22 @@ class ZmqStream implements ZmqSubscription {
   }
 }
 
+/**
+ * Binds, retrying for up to 3 s while the address is still held (a restarted engine rebinding the
+ * port of the process or socket it replaces, which ZeroMQ releases asynchronously).
+ */
+async function bindRetrying(socket: { bind(address: string): Promise<void> }, address: string): Promise<void> {
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    try {
+      return await socket.bind(address);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EADDRINUSE' || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
 /** Options of {@link createZmqEnginePublisher}. */
 export interface ZmqEnginePublisherOptions {
   /** PUB endpoint to bind, e.g. `tcp://127.0.0.1:*` (a free port; see `endpoint`). */
@@ -351,9 +367,9 @@ export async function createZmqEnginePublisher(options: ZmqEnginePublisherOption
   if (!Number.isInteger(bufferSize) || bufferSize < 1) throw new RangeError(`createZmqEnginePublisher: bufferSize must be a positive integer, got ${describe(bufferSize)}`);
   const zmq = await loadZeroMq();
   const pub = new zmq.Publisher({ linger: 0, sendHighWaterMark: 0 });
-  await pub.bind(options.bind);
+  await bindRetrying(pub, options.bind);
   const router = options.replayBind !== undefined ? new zmq.Router({ linger: 0, sendHighWaterMark: 0 }) : undefined;
-  if (router && options.replayBind !== undefined) await router.bind(options.replayBind);
+  if (router && options.replayBind !== undefined) await bindRetrying(router, options.replayBind);
   const topic = Buffer.from(options.topic ?? '');
   const empty = Buffer.alloc(0);
   const kept: { seq: bigint; payload: Uint8Array }[] = [];
