@@ -642,15 +642,29 @@ export class Router {
     }
   }
 
-  /** Copies the index's per-cache overlap (and tiers when any event had a lower tier) into the scratch rows. */
+  /** Copies the index's per-cache overlap and tier counts into the scratch rows. */
   private readScores(scores: OverlapScores): void {
     const s = this.scratch;
     const table = this.table;
     s.indexSlots();
+    const flat = flatRows(scores);
+    if (flat !== undefined) {
+      // RadixIndex's rows, read directly: no generator, no per-row objects, tiers included.
+      const { workerIds, dpRanks, rows } = flat;
+      for (let r = 0; r < workerIds.length; r++) {
+        const i = s.indexOf(table.slotOf(workerIds[r]!, dpRanks[r]!));
+        const blocks = rows[4 * r]!;
+        if (i < 0 || blocks === 0) continue;
+        s.overlapBlocks[i] = blocks;
+        s.device[i] = rows[4 * r + 1]!;
+        s.host[i] = rows[4 * r + 2]!;
+        s.disk[i] = rows[4 * r + 3]!;
+      }
+      return;
+    }
     const lowerTiers = this.lowerTiers;
     for (const m of scores) {
-      const slot = table.slotOf(m.workerId, m.dpRank);
-      const i = s.indexOf(slot);
+      const i = s.indexOf(table.slotOf(m.workerId, m.dpRank));
       if (i < 0 || m.blocks === 0) continue;
       s.overlapBlocks[i] = m.blocks;
       if (lowerTiers) {
@@ -870,6 +884,27 @@ class Slab {
     this.used += bytes;
     return view;
   }
+}
+
+/** The flat rows behind RadixIndex's scores: row r = (workerIds[r], dpRanks[r]), rows[4r … 4r+3] = blocks, device, host, disk. */
+interface FlatRows {
+  workerIds: readonly string[];
+  dpRanks: Int32Array;
+  rows: Int32Array;
+}
+
+/**
+ * RadixIndex's `OverlapScores` keeps its rows in flat arrays; iterating it through the public
+ * generator costs more than the match itself at W = 256. Read them directly when they have exactly
+ * that shape; any other `OverlapScores` (the reference, a custom index) takes the public path.
+ * @internal
+ */
+function flatRows(scores: OverlapScores): FlatRows | undefined {
+  const x = scores as unknown as Partial<FlatRows>;
+  const { workerIds, dpRanks, rows } = x;
+  if (!Array.isArray(workerIds) || !(dpRanks instanceof Int32Array) || !(rows instanceof Int32Array)) return undefined;
+  if (dpRanks.length !== workerIds.length || rows.length !== workerIds.length * 4) return undefined;
+  return x as FlatRows;
 }
 
 /** A request after validation (fields typed loosely until checked). */
