@@ -8,6 +8,7 @@ import {
   decodeEvents,
   encodeDynamoEvent,
   encodeMetrics,
+  encodeTrtllmEvents,
   encodeVllmBatch,
   type LoadMetrics,
   type ResyncNotice,
@@ -333,6 +334,41 @@ describe('createIngestor', () => {
     expect(ing.ingestMetrics(Buffer.from('{"kv_active_blocks": 4}'), { format: 'dynamo-fpm' }).ok).toBe(true);
     expect(seen).toEqual([['3', 1, { kvActiveBlocks: 5, dataParallelRank: 1 }]]);
     expect(ing.counters().metrics).toEqual({ applied: 1, rejected: 2 });
+  });
+
+  it('TensorRT-LLM: a store split by cache level shares its event id and applies whole; ids are tracked', () => {
+    const ix = new RadixIndex();
+    const notices: ResyncNotice[] = [];
+    const ing = createIngestor(ix, { hasher, onResync: (n) => notices.push(n) });
+    const t = randomTokens(rng(8), 12);
+    const bytes = encodeTrtllmEvents([
+      { type: 'stored', eventId: 0, blocks: [{ blockHash: 1n, tokenIds: t.slice(0, 4) }, { blockHash: 2n, tokenIds: t.slice(4, 8), cacheLevel: 1 }, { blockHash: 3n, tokenIds: t.slice(8), cacheLevel: 1 }] },
+      { type: 'removed', eventId: 1, blockHashes: [1n] },
+    ]);
+    expect(ing.ingest(bytes, { format: 'trtllm', workerId: 't' })).toMatchObject({ ok: true, applied: 3, rejected: 0, duplicates: 0 });
+    expect(ix.blockCount('t')).toBe(2);
+    expect(ix.findMatches(hasher.blockHashes(t)).tiers('t')).toEqual({ device: 0, host: 0, disk: 0 });
+    ing.ingest(encodeTrtllmEvents([{ type: 'removed', eventId: 1, blockHashes: [2n] }]), { format: 'trtllm', workerId: 't' });
+    expect(ing.counters().duplicates).toBe(1);
+    ing.ingest(encodeTrtllmEvents([{ type: 'created', eventId: 3 }]), { format: 'trtllm', workerId: 't' });
+    expect(notices).toEqual([{ workerId: 't', dpRank: 0, reason: 'gap', fromSeq: 2n }]);
+    // Skipped events (created / updated) still advance the ids: no false gap after them.
+    ing.ingest(encodeTrtllmEvents([{ type: 'updated', eventId: 4 }, { type: 'stored', eventId: 5, blocks: [{ blockHash: 9n, tokenIds: t.slice(0, 4) }] }]), { format: 'trtllm', workerId: 't' });
+    ing.ingest(encodeTrtllmEvents([{ type: 'created', eventId: 6 }]), { format: 'trtllm', workerId: 't' });
+    ing.ingest(encodeTrtllmEvents([{ type: 'removed', eventId: 7, blockHashes: [9n] }]), { format: 'trtllm', workerId: 't' });
+    expect(notices).toHaveLength(1);
+    expect(ing.counters()).toMatchObject({ gaps: 1, ignored: { IGNORED_TYPE: 3 } });
+    expect(ix.blockCount('t')).toBe(0);
+  });
+
+  it('after a transport gap, sequence tracking restarts (the next message is not another gap)', () => {
+    const ix = new RadixIndex();
+    const ing = createIngestor(ix, { hasher });
+    const { messages } = simulateEngine(9, 8, 4);
+    for (const m of messages.slice(0, 3)) ing.ingest(m.bytes, { format: 'vllm', workerId: 'g', seq: m.seq, transport: 'nats' });
+    ing.noteTransportGap('g');
+    for (const m of messages.slice(6)) ing.ingest(m.bytes, { format: 'vllm', workerId: 'g', seq: m.seq, transport: 'nats' });
+    expect(ing.counters()).toMatchObject({ gaps: 0, resets: 1, resyncRequests: 1 });
   });
 
   it('events the target refuses are counted, never thrown', () => {

@@ -1,6 +1,6 @@
 import type { BlockHasher } from '../hashing/types.js';
 import type { StoredBlock, Tier } from '../radix/types.js';
-import { abort, type IgnoreReason, type IgnoredCounts } from './errors.js';
+import { abort, type IgnoreReason, type IgnoredCounts, type SkippedEventId } from './errors.js';
 import type { EventFormat } from './types.js';
 import { subBlockHash } from './u64.js';
 
@@ -17,6 +17,14 @@ export interface DecodeContext {
   /** Set when a stored event of this message gave its block size. */
   sawEngineBlockSize: boolean;
   ignored: IgnoredCounts | undefined;
+  /** Ids of skipped events that carried one (the ingestor's id tracking must still see them). */
+  skippedIds: SkippedEventId[] | undefined;
+}
+
+/** @internal */
+export function countIgnoredWithId(ctx: DecodeContext, reason: IgnoreReason, id: SkippedEventId): void {
+  countIgnored(ctx, reason);
+  (ctx.skippedIds ??= []).push(id);
 }
 
 /** @internal */

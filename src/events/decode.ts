@@ -114,6 +114,7 @@ export function decodeEvents(bytes: Uint8Array, options: DecodeOptions): DecodeR
     engineBlockSize: options.engineBlockSize,
     sawEngineBlockSize: false,
     ignored: undefined,
+    skippedIds: undefined,
   };
   try {
     let events: KvEvent[];
@@ -138,6 +139,7 @@ export function decodeEvents(bytes: Uint8Array, options: DecodeOptions): DecodeR
     const result: DecodeSuccess = { ok: true, events, ignored: ctx.ignored ?? NO_IGNORED };
     if (timestampMs !== undefined) result.timestampMs = timestampMs;
     if (ctx.sawEngineBlockSize && ctx.engineBlockSize !== undefined) result.engineBlockSize = ctx.engineBlockSize;
+    if (ctx.skippedIds !== undefined) result.skippedIds = ctx.skippedIds;
     return result;
   } catch (e) {
     return { ok: false, error: toDecodeError(e, details) };

@@ -12,7 +12,7 @@
  */
 import type { KvEvent, StoredBlock, Tier } from '../radix/types.js';
 import { abort } from './errors.js';
-import { countIgnored, removedHashes, splitFactor, type DecodeContext } from './decode-context.js';
+import { countIgnoredWithId, removedHashes, splitFactor, type DecodeContext } from './decode-context.js';
 import { dynamoTierToTier, SHARED } from './tiers.js';
 import { describe, toSafeUint, unsignedToDecimal, unsignedToU64 } from './u64.js';
 
@@ -84,7 +84,7 @@ function decodeRouterEvent(ctx: DecodeContext, value: unknown, out: KvEvent[]): 
   if (tier === undefined) abort('UNKNOWN_MEDIUM', `storage_tier ${describe(tierRaw)} names no known tier`);
   if (domain !== null && domain !== undefined && domain !== 'worker') {
     if (domain === 'cache_owner') {
-      countIgnored(ctx, 'SHARED_TIER');
+      countIgnoredWithId(ctx, 'SHARED_TIER', { workerId, dpRank, eventId, before: out.length });
       return;
     }
     abort('BAD_SHAPE', `residency_domain ${describe(domain)}`);
@@ -109,11 +109,11 @@ function decodeRouterEvent(ctx: DecodeContext, value: unknown, out: KvEvent[]): 
     return;
   }
   if (variant !== 'stored' && variant !== 'removed') {
-    countIgnored(ctx, 'UNKNOWN_EVENT_TYPE');
+    countIgnoredWithId(ctx, 'UNKNOWN_EVENT_TYPE', { workerId, dpRank, eventId, before: out.length });
     return;
   }
   if (tier === SHARED) {
-    countIgnored(ctx, 'SHARED_TIER');
+    countIgnoredWithId(ctx, 'SHARED_TIER', { workerId, dpRank, eventId, before: out.length });
     return;
   }
   if (variant === 'stored') out.push(decodeStored(body, workerId, dpRank, eventId, tier));

@@ -112,6 +112,18 @@ export type IgnoreReason =
 /** Number of skipped events by reason. */
 export type IgnoredCounts = Partial<Record<IgnoreReason, number>>;
 
+/**
+ * The id of an event that was skipped (see {@link IgnoreReason}): event-id tracking must still count
+ * it, or the next id would look like a gap.
+ */
+export interface SkippedEventId {
+  workerId: string;
+  dpRank: number;
+  eventId: number;
+  /** Index in `events` the skipped event stood before (events.length when it was last). */
+  before: number;
+}
+
 /** A decoded message. */
 export interface DecodeSuccess {
   ok: true;
@@ -123,6 +135,8 @@ export interface DecodeSuccess {
   timestampMs?: number;
   /** Engine block size of the message's last stored event, when it carries one (for later removals). */
   engineBlockSize?: number;
+  /** Ids of skipped events that carried one (Dynamo, TensorRT-LLM), in order. */
+  skippedIds?: SkippedEventId[];
 }
 
 /** A message that could not be decoded. */

@@ -10,6 +10,7 @@ export {
   type DecodeSuccess,
   type IgnoreReason,
   type IgnoredCounts,
+  type SkippedEventId,
 } from './errors.js';
 export {
   decodeMetrics,

@@ -1,7 +1,7 @@
 import type { BlockHasher } from '../hashing/types.js';
 import type { ApplyErrorCode, ApplyResult, KvEvent } from '../radix/types.js';
 import { decodeEvents } from './decode.js';
-import type { DecodeError, DecodeErrorCode, IgnoreReason, IgnoredCounts } from './errors.js';
+import type { DecodeError, DecodeErrorCode, IgnoreReason, IgnoredCounts, SkippedEventId } from './errors.js';
 import { decodeMetrics, type MetricsResult } from './metrics.js';
 import type { IngestTarget, MessageMeta, MetricsFormat } from './types.js';
 
@@ -325,12 +325,47 @@ export function createIngestor(target: IngestTarget, options: IngestorOptions): 
     return true;
   }
 
-  function applyEvents(events: readonly KvEvent[], meta: Partial<MessageMeta>, result: IngestResult): void {
+  /** Event-id check of one event of `w`; false when it is a duplicate to drop. */
+  function trackId(w: WorkerState, id: number, result: IngestResult): boolean {
+    const last = w.lastEventId;
+    const step = Number.isSafeInteger(id) ? classify(last === undefined ? undefined : BigInt(last), BigInt(id), false) : 'first';
+    if (step === 'duplicate') {
+      w.duplicates++;
+      totals.duplicates++;
+      result.duplicates++;
+      return false;
+    }
+    if (step === 'gap' || step === 'restart') {
+      if (step === 'gap') {
+        w.gaps++;
+        totals.gaps++;
+      } else {
+        w.restarts++;
+        totals.restarts++;
+      }
+      reset(w.workerId, w.dpRank, step, { fromSeq: step === 'gap' ? BigInt(last! + 1) : 0n });
+    }
+    w.lastEventId = id;
+    return true;
+  }
+
+  function applyEvents(events: readonly KvEvent[], meta: Partial<MessageMeta>, result: IngestResult, skipped?: readonly SkippedEventId[]): void {
     // Events of one message that share an event id (a TensorRT-LLM store split by tier) share its verdict.
     let prevKey: string | undefined;
     let prevId: number | undefined;
     let prevAccepted = true;
-    for (const e of events) {
+    let s = 0;
+    for (let i = 0; i <= events.length; i++) {
+      // Skipped events still count for id tracking, in their place.
+      if (skipped !== undefined && !meta.replay) {
+        for (; s < skipped.length && skipped[s]!.before <= i; s++) {
+          const k = skipped[s]!;
+          trackId(worker(k.workerId, k.dpRank), k.eventId, result);
+          prevKey = undefined;
+        }
+      }
+      if (i === events.length) break;
+      const e = events[i]!;
       if (typeof e !== 'object' || e === null || typeof e.workerId !== 'string') {
         bump(totals.rejected, 'INVALID_EVENT');
         result.rejected++;
@@ -346,27 +381,8 @@ export function createIngestor(target: IngestTarget, options: IngestorOptions): 
         } else {
           prevKey = key;
           prevId = id;
-          prevAccepted = true;
-          const last = w.lastEventId;
-          const step = Number.isSafeInteger(id) ? classify(last === undefined ? undefined : BigInt(last), BigInt(id), false) : 'first';
-          if (step === 'duplicate') {
-            w.duplicates++;
-            totals.duplicates++;
-            result.duplicates++;
-            prevAccepted = false;
-            continue;
-          }
-          if (step === 'gap' || step === 'restart') {
-            if (step === 'gap') {
-              w.gaps++;
-              totals.gaps++;
-            } else {
-              w.restarts++;
-              totals.restarts++;
-            }
-            reset(w.workerId, w.dpRank, step, { fromSeq: step === 'gap' ? BigInt(last! + 1) : 0n });
-          }
-          w.lastEventId = id;
+          prevAccepted = trackId(w, id, result);
+          if (!prevAccepted) continue;
         }
       }
       if (applyOne(w, e)) result.applied++;
@@ -416,7 +432,7 @@ export function createIngestor(target: IngestTarget, options: IngestorOptions): 
       const first = decoded.events[0];
       if (first) worker(first.workerId, first.dpRank ?? 0).lagMs = lag;
     }
-    applyEvents(decoded.events, meta, result);
+    applyEvents(decoded.events, meta, result, decoded.skippedIds);
     return result;
   }
 

@@ -11,7 +11,7 @@
  */
 import type { KvEvent, Tier } from '../radix/types.js';
 import { abort } from './errors.js';
-import { countIgnored, hasherFor, removedHashes, splitFactor, storedBlocks, type DecodeContext } from './decode-context.js';
+import { countIgnoredWithId, hasherFor, removedHashes, splitFactor, storedBlocks, type DecodeContext } from './decode-context.js';
 import { cacheLevelToTier } from './tiers.js';
 import { describe, engineHashToU64, toSafeUint } from './u64.js';
 
@@ -56,10 +56,10 @@ function decodeOne(ctx: DecodeContext, e: unknown, workerId: string, out: KvEven
     }
     case 'created':
     case 'updated':
-      countIgnored(ctx, 'IGNORED_TYPE');
+      countIgnoredWithId(ctx, 'IGNORED_TYPE', { workerId, dpRank, eventId, before: out.length });
       return;
     default:
-      countIgnored(ctx, 'UNKNOWN_EVENT_TYPE');
+      countIgnoredWithId(ctx, 'UNKNOWN_EVENT_TYPE', { workerId, dpRank, eventId, before: out.length });
   }
 }
 
