@@ -290,6 +290,11 @@ describe('Dynamo RouterEvent', () => {
     expect(ok(decodeEvents(cleared, { format: 'dynamo-json', hasher: h16 }))).toEqual([{ type: 'cleared', workerId: '1', dpRank: 2, eventId: 0 }]);
   });
 
+  it('reads the older two-field positional RouterEvent [worker_id, event]', () => {
+    const bytes = packr.pack([8, [2, { removed: [[5]] }, 1]]);
+    expect(ok(decodeEvents(bytes, { format: 'dynamo-msgpack', hasher: h16 }))).toEqual([{ type: 'removed', workerId: '8', dpRank: 1, eventId: 2, tier: 'device', blockHashes: [5n] }]);
+  });
+
   it('reads positional stored data with start_position (newer Dynamo)', () => {
     const bytes = packr.pack([3, 'device', [9, { stored: [null, 4, [[1, 2]]] }, 0]]);
     expect(ok(decodeEvents(bytes, { format: 'dynamo-msgpack', hasher: h16 }))).toEqual([

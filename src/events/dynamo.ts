@@ -2,8 +2,9 @@
  * NVIDIA Dynamo `RouterEvent`s (DESIGN §5), from exact JSON or MessagePack, named or positional:
  *
  * - named: `{worker_id, storage_tier?, residency_domain?, event: {event_id, data, dp_rank?}}`
- * - positional: `[worker_id, storage_tier, event]` (or `[worker_id, storage_tier, residency_domain,
- *   event, state_source?]`), with `event = [event_id, data, dp_rank]`
+ * - positional: `[worker_id, storage_tier, event]` (older: `[worker_id, event]`; newer:
+ *   `[worker_id, storage_tier, residency_domain, event, state_source?]`), with
+ *   `event = [event_id, data, dp_rank]`
  * - `data`: `"cleared"`, `{"stored": {parent_hash, start_position?, blocks: [{block_hash,
  *   tokens_hash}]}}` (positional `[parent_hash, blocks]` or `[parent_hash, start_position, blocks]`,
  *   blocks `[block_hash, tokens_hash, …]`), `{"removed": {block_hashes}}` (positional `[block_hashes]`).
@@ -52,7 +53,11 @@ function decodeRouterEvent(ctx: DecodeContext, value: unknown, out: KvEvent[]): 
   } else if (Array.isArray(value)) {
     workerRaw = value[0];
     tierRaw = value[1];
-    if (value.length >= 4 && !isMap(value[2]) && !Array.isArray(value[2])) {
+    if (value.length === 2) {
+      // Older Dynamo: RouterEvent {worker_id, event}, no storage tier.
+      tierRaw = undefined;
+      event = value[1];
+    } else if (value.length >= 4 && !isMap(value[2]) && !Array.isArray(value[2])) {
       domain = value[2];
       event = value[3];
     } else {
