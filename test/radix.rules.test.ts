@@ -551,6 +551,123 @@ describe.each(implementations)('index rules: %s', (_name, impl) => {
     });
   });
 
+  describe('names across caches', () => {
+    it('the same block hash may name different paths in different caches, independently', () => {
+      const index = fresh();
+      index.apply(stored('a', [[7n, t(1)]]));
+      index.apply(stored('b', [[7n, t(2)]]));
+      expect(index.apply(stored('b', [[8n, t(3)]], { parentHash: 7n }))).toEqual({ applied: 1 });
+      expect(index.findMatches([t(2), t(3)]).get('b')).toBe(2);
+      expect(index.findMatches([t(1), t(3)]).size).toBe(1); // only a, for [t1]
+      expect(index.apply(removed('a', [7n]))).toEqual({ applied: 1 });
+      // b's 7 still names [t2]; a's is gone.
+      expect(index.apply(stored('b', [[9n, t(4)]], { parentHash: 7n }))).toEqual({ applied: 1 });
+      expect(index.apply(stored('a', [[9n, t(4)]], { parentHash: 7n })).error).toBe('PARENT_NOT_FOUND');
+      // A third cache may now name [t1] with 7, or [t2] with another hash.
+      expect(index.apply(stored('c', [[7n, t(1)]]))).toEqual({ applied: 1 });
+      expect(index.apply(stored('c', [[70n, t(2)]]))).toEqual({ applied: 1 });
+      expect(index.apply(removed('b', [7n]))).toEqual({ applied: 1 });
+      expect(index.apply(removed('c', [70n, 7n]))).toEqual({ applied: 2 });
+      expect(index.findMatches([t(2), t(4)]).get('b')).toBe(0);
+      expect(index.blockCount('b')).toBe(2);
+    });
+
+    it('caches naming the same path differently keep their own names when the first namer leaves', () => {
+      const index = fresh();
+      index.apply(stored('a', chain(1, 3)));
+      index.apply(stored('b', [[51n, t(1)], [52n, t(2)], [53n, t(3)]]));
+      index.removeWorker('a');
+      expect(index.apply(removed('b', [b(2)]))).toEqual({ applied: 0, error: 'BLOCK_NOT_FOUND' });
+      expect(index.apply(removed('b', [52n]))).toEqual({ applied: 1 });
+      expect(index.apply(stored('b', [[54n, t(4)]], { parentHash: 53n }))).toEqual({ applied: 1 });
+      // A newcomer may use a's old names for other paths.
+      expect(index.apply(stored('c', [[b(1), t(7)], [b(2), t(8)]]))).toEqual({ applied: 2 });
+      expect(index.findMatches([t(7), t(8)]).get('c')).toBe(2);
+      expect(index.findMatches(q(4)).get('b')).toBe(1);
+    });
+
+    it('several names of one path: each removal drops one tier entry and, when nothing is left, only its own name', () => {
+      const index = fresh();
+      index.apply(stored('w', [[1n, t(1)]]));
+      index.apply(stored('w', [[2n, t(1)]], { tier: 'host' })); // second name, and the host tier
+      index.apply(stored('w', [[3n, t(1)]], { tier: 'disk' }));
+      expect(index.findMatches([t(1)]).tiers('w')).toEqual({ device: 1, host: 0, disk: 0 });
+      expect(index.apply(removed('w', [3n]))).toEqual({ applied: 1 }); // device entry, through name 3
+      expect(index.findMatches([t(1)]).tiers('w')).toEqual({ device: 0, host: 1, disk: 0 });
+      expect(index.apply(removed('w', [1n], { tier: 'host' }))).toEqual({ applied: 1 });
+      expect(index.apply(removed('w', [1n], { tier: 'host' }))).toEqual({ applied: 0, error: 'BLOCK_NOT_FOUND' });
+      expect(index.apply(removed('w', [2n], { tier: 'disk' }))).toEqual({ applied: 1 }); // last entry, name 2 dropped
+      expect(index.blockCount('w')).toBe(0);
+      // Names 1 and 3 still name [t1]: valid parents, unknown for removal; name 2 is gone.
+      expect(index.apply(removed('w', [1n, 3n], { tier: 'disk' }))).toEqual({ applied: 0, error: 'BLOCK_NOT_FOUND' });
+      expect(index.apply(stored('w', [[4n, t(2)]], { parentHash: 2n })).error).toBe('PARENT_NOT_FOUND');
+      expect(index.apply(stored('w', [[4n, t(2)]], { parentHash: 3n }))).toEqual({ applied: 1 });
+      expect(index.apply(stored('w', [[5n, t(3)]], { parentHash: 1n }))).toEqual({ applied: 1 });
+      // 1 still names [t1], so it cannot name another path.
+      expect(index.apply(stored('w', [[1n, t(9)]])).error).toBe('INVALID_SEQUENCE');
+      expect(index.apply(stored('w', [[1n, t(1)]]))).toEqual({ applied: 1 });
+      expect(scoreList(index.findMatches([t(1), t(2)]))).toEqual([{ workerId: 'w', dpRank: 0, blocks: 2 }]);
+    });
+
+    it('a worker re-added after removeWorker (or a newcomer) inherits no names', () => {
+      const index = fresh();
+      index.apply(stored('w', chain(1, 2)));
+      index.apply(stored('w', [[99n, t(1)]])); // a second name
+      index.removeWorker('w');
+      for (const id of ['w', 'newcomer']) {
+        expect(index.apply(stored(id, chain(3, 3), { parentHash: b(2) })).error).toBe('PARENT_NOT_FOUND');
+        expect(index.apply(stored(id, chain(3, 3), { parentHash: 99n })).error).toBe('PARENT_NOT_FOUND');
+        expect(index.apply(removed(id, [b(1), 99n]))).toEqual({ applied: 0, error: 'BLOCK_NOT_FOUND' });
+        expect(index.apply(stored(id, [[99n, t(5)]]))).toEqual({ applied: 1 });
+      }
+      expect(index.stats().entries).toBe(2);
+    });
+  });
+
+  describe('scale', () => {
+    it('300 caches holding one chain: every score, early exit, and clearing half of them', () => {
+      const index = fresh();
+      const baseline = index.stats().nodes;
+      for (let i = 0; i < 300; i++) {
+        const workerId = `w${i % 150}`;
+        const dpRank = i < 150 ? 0 : 1;
+        index.apply(stored(workerId, chain(1, 1 + (i % 5)), { dpRank, tier: i % 3 === 0 ? 'host' : 'device' }));
+      }
+      const scores = index.findMatches(q(9));
+      expect(scores.size).toBe(300);
+      for (let i = 0; i < 300; i++) {
+        expect(scores.get(`w${i % 150}`, i < 150 ? 0 : 1)).toBe(1 + (i % 5));
+        expect(scores.tiers(`w${i % 150}`, i < 150 ? 0 : 1)[i % 3 === 0 ? 'host' : 'device']).toBe(1 + (i % 5));
+      }
+      const early = index.findMatches(q(9), { earlyExit: true });
+      expect(early.size).toBe(300); // 60 caches reach depth 5: never a single one
+      for (let i = 0; i < 150; i += 2) index.apply(cleared(`w${i}`, { dpRank: 0 }));
+      for (let i = 1; i < 150; i += 2) index.removeWorker(`w${i}`);
+      expect(index.findMatches(q(9)).size).toBe(75);
+      expect(index.workers().length).toBe(150);
+      for (let i = 0; i < 150; i += 2) index.removeWorker(`w${i}`);
+      expect(index.stats()).toMatchObject({ entries: 0, nodes: baseline });
+    });
+
+    it('a 20,000-block chain: stored in one event, matched, cut in the middle, restored', () => {
+      const index = fresh();
+      const n = 20_000;
+      const tokens = Array.from({ length: n }, (_, i) => (BigInt(i) * 0x9e3779b97f4a7c15n) & U64_MAX);
+      index.apply(stored('deep', tokens.map((h, i) => [BigInt(i + 1), h] as [bigint, bigint])));
+      index.apply(stored('shallow', tokens.slice(0, 100).map((h, i) => [BigInt(i + 1), h] as [bigint, bigint])));
+      expect(index.findMatches(tokens).get('deep')).toBe(n);
+      expect(index.findMatches(new BigUint64Array(tokens)).get('shallow')).toBe(100);
+      expect(index.findMatches(tokens, { earlyExit: true }).get('deep')).toBe(101);
+      expect(index.apply(removed('deep', [10_000n]))).toEqual({ applied: 1 });
+      expect(index.findMatches(tokens).get('deep')).toBe(9_999);
+      const restored = impl.restore(index.snapshot());
+      expect(restored.findMatches(tokens).get('deep')).toBe(9_999);
+      expect(restored.apply(stored('deep', [[10_000n, tokens[9_999]!]], { parentHash: 9_999n }))).toEqual({ applied: 1 });
+      expect(restored.findMatches(tokens).get('deep')).toBe(n);
+      expect(restored.blockCount('deep')).toBe(n);
+    });
+  });
+
   describe('memory', () => {
     it('clearing and removing every worker frees every block', () => {
       const index = fresh();
@@ -647,8 +764,10 @@ describe.each(implementations)('index rules: %s', (_name, impl) => {
     it.each(typeErrors)('TypeError: %s', (_what, event) => {
       const index = setup();
       const before = observe(index, probes);
+      const bytes = index.snapshot();
       expect(() => index.apply(event as KvEvent)).toThrow(TypeError);
       expect(observe(index, probes)).toEqual(before);
+      expect(index.snapshot()).toEqual(bytes);
       // And the index goes on working.
       expect(index.apply(stored('w', chain(5, 5), { parentHash: b(4) }))).toEqual({ applied: 1 });
     });
@@ -656,8 +775,10 @@ describe.each(implementations)('index rules: %s', (_name, impl) => {
     it.each(rangeErrors)('RangeError: %s', (_what, event) => {
       const index = setup();
       const before = observe(index, probes);
+      const bytes = index.snapshot();
       expect(() => index.apply(event as KvEvent)).toThrow(RangeError);
       expect(observe(index, probes)).toEqual(before);
+      expect(index.snapshot()).toEqual(bytes);
     });
 
     it('the worker of a throwing event does not become known', () => {
