@@ -72,7 +72,7 @@ describe('decoders never throw and never fail internally', () => {
         check(decode(bytes, format));
       }
     }
-  });
+  }, 120_000);
 
   it('random JSON-ish text', () => {
     const r = rng(7);
@@ -85,7 +85,7 @@ describe('decoders never throw and never fail internally', () => {
         check(decode(Buffer.from(s), format));
       }
     }
-  });
+  }, 120_000);
 
   it('every truncation of every sample', () => {
     for (const [format, bytes] of samples()) {
@@ -98,7 +98,7 @@ describe('decoders never throw and never fail internally', () => {
       check(decode(bytes, format));
       expect(decode(bytes, format).ok).toBe(true);
     }
-  });
+  }, 120_000);
 
   it('single-byte mutations and random splices of every sample', () => {
     const r = rng(9);
@@ -110,13 +110,13 @@ describe('decoders never throw and never fail internally', () => {
           check(decode(m, format));
         }
       }
-      for (let n = 0; n < 200; n++) {
+      for (let n = 0; n < 80; n++) {
         const a = Math.floor(r() * bytes.length);
         const b = Math.floor(r() * bytes.length);
         check(decode(Buffer.concat([bytes.subarray(0, a), bytes.subarray(b)]), format));
       }
     }
-  });
+  }, 120_000);
 
   it('deep nesting does not overflow the stack', () => {
     check(decode(Buffer.from('['.repeat(100_000)), 'dynamo-json'));
@@ -175,7 +175,7 @@ describe('vLLM fast path agrees with the reference decoder', () => {
         }
       }
     }
-  });
+  }, 120_000);
 
   it('on random engine batches of every shape', () => {
     const r = rng(22);
