@@ -1,3 +1,4 @@
+import { connect, type NatsConnection } from 'nats';
 import { createNatsPublisher, subscribeNats, type NatsPublisher, type NatsSubscription } from '../events/nats.js';
 import { createIngestor, encodeMetrics } from '../events/index.js';
 import type { LoadMetrics } from '../events/types.js';
@@ -67,7 +68,8 @@ export async function routerPolicy(name: string, ctx: PolicyContext, kvEvents: b
       },
     };
   } else {
-    const { publisher, subscription } = await connectNats(ctx.natsUrl, ingestor);
+    const nats = await connectNats(ctx.natsUrl, ingestor);
+    const { publisher, subscription } = nats;
     let published = 0;
     let pending: Promise<unknown>[] = [];
     sink = {
@@ -102,10 +104,7 @@ export async function routerPolicy(name: string, ctx: PolicyContext, kvEvents: b
         await new Promise((r) => setImmediate(r));
       }
     };
-    close = async (): Promise<void> => {
-      await subscription.close();
-      await publisher.close();
-    };
+    close = nats.close;
   }
 
   return {
@@ -143,20 +142,41 @@ export async function routerPolicy(name: string, ctx: PolicyContext, kvEvents: b
   };
 }
 
-async function connectNats(url: string, ingestor: ReturnType<typeof createIngestor>): Promise<{ publisher: NatsPublisher; subscription: NatsSubscription }> {
-  const subscription = await subscribeNats(ingestor, {
-    servers: url,
-    name: 'kvrouter-sim-router',
-    format: 'vllm',
-    metricsFormat: 'dynamo-fpm',
-    workerIdFrom: 'subject',
-    ...SIM_SUBJECTS,
-  });
+async function connectNats(url: string, ingestor: ReturnType<typeof createIngestor>): Promise<NatsParts> {
+  // Our own connections, so an unreachable server fails the run at once instead of retrying forever.
+  let routerConn: NatsConnection;
   try {
-    const publisher = await createNatsPublisher({ servers: url, name: 'kvrouter-sim-engines', ...SIM_SUBJECTS });
-    return { publisher, subscription };
+    routerConn = await connect({ servers: url, name: 'kvrouter-sim-router', timeout: 5000 });
   } catch (error) {
-    await subscription.close();
+    throw new Error(`cannot connect to NATS at ${url}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  let engineConn: NatsConnection | undefined;
+  try {
+    engineConn = await connect({ servers: url, name: 'kvrouter-sim-engines', timeout: 5000 });
+    const subscription = await subscribeNats(ingestor, {
+      connection: routerConn,
+      format: 'vllm',
+      metricsFormat: 'dynamo-fpm',
+      workerIdFrom: 'subject',
+      ...SIM_SUBJECTS,
+    });
+    const publisher = await createNatsPublisher({ connection: engineConn, ...SIM_SUBJECTS });
+    const close = async (): Promise<void> => {
+      await subscription.close();
+      await publisher.close();
+      await engineConn!.drain().catch(() => undefined);
+      await routerConn.drain().catch(() => undefined);
+    };
+    return { publisher, subscription, close };
+  } catch (error) {
+    await engineConn?.close().catch(() => undefined);
+    await routerConn.close().catch(() => undefined);
     throw error;
   }
+}
+
+interface NatsParts {
+  publisher: NatsPublisher;
+  subscription: NatsSubscription;
+  close(): Promise<void>;
 }

@@ -242,6 +242,7 @@ export async function runPolicy(
   };
   clock.at(0, sample);
 
+  let counters: Record<string, number> = {};
   try {
     for (const req of requests) {
       while (clock.peekTime() <= req.arrivalMs) clock.step();
@@ -263,6 +264,9 @@ export async function runPolicy(
     while (clock.step()) {
       /* drain */
     }
+    // Let the last events (completions) reach the router before its counters are read.
+    if (policy.sync !== undefined) await policy.sync();
+    counters = policy.counters?.() ?? {};
   } finally {
     await policy.close?.();
   }
@@ -290,7 +294,7 @@ export async function runPolicy(
     ttftHistogram,
     ttftPercentilesMs: percentiles(ttft.values()).map((v) => round(v, 3)),
     series,
-    counters: policy.counters?.() ?? {},
+    counters,
   };
 }
 
