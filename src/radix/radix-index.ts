@@ -1290,19 +1290,21 @@ export class RadixIndex {
       cnt[s * 4] = depth;
       done[nDone++] = s;
     }
+    // Two plain arrays per call (a typed array this size would be an off-heap allocation, ~10× slower):
+    // worker ids, and (dpRank, blocks, device, host, disk) per row.
     const ids: string[] = new Array<string>(nDone);
-    const ranks = new Int32Array(nDone);
-    const rows = new Int32Array(nDone * 4);
-    for (let i = 0; i < nDone; i++) {
+    const rows: number[] = new Array<number>(nDone * 5);
+    const ranks = this.slotRank;
+    for (let i = 0, r = 0; i < nDone; i++, r += 5) {
       const s = done[i]!;
       ids[i] = this.slotWorker[s]!;
-      ranks[i] = this.slotRank[s]!;
-      rows[i * 4] = cnt[s * 4]!;
-      rows[i * 4 + 1] = cnt[s * 4 + 1]!;
-      rows[i * 4 + 2] = cnt[s * 4 + 2]!;
-      rows[i * 4 + 3] = cnt[s * 4 + 3]!;
+      rows[r] = ranks[s]!;
+      rows[r + 1] = cnt[s * 4]!;
+      rows[r + 2] = cnt[s * 4 + 1]!;
+      rows[r + 3] = cnt[s * 4 + 2]!;
+      rows[r + 4] = cnt[s * 4 + 3]!;
     }
-    return new MatchScores(ids, ranks, rows);
+    return new MatchScores(ids, rows);
   }
 
   // ───────────────────────────── snapshot ─────────────────────────────

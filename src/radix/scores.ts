@@ -11,9 +11,8 @@ export class MatchScores implements OverlapScores {
   /** @internal */
   constructor(
     private readonly workerIds: readonly string[],
-    private readonly dpRanks: Int32Array,
-    /** Per row: blocks, device, host, disk. */
-    private readonly rows: Int32Array,
+    /** Per row: dpRank, blocks, device, host, disk. */
+    private readonly rows: readonly number[],
   ) {}
 
   /** Number of caches that matched at least one block. */
@@ -24,7 +23,7 @@ export class MatchScores implements OverlapScores {
   /** Overlap of one cache in blocks; 0 when it matched nothing or is unknown. */
   get(workerId: string, dpRank = 0): number {
     const row = this.rowOf(workerId, dpRank);
-    return row < 0 ? 0 : this.rows[row * 4]!;
+    return row < 0 ? 0 : this.rows[row * 5 + 1]!;
   }
 
   /** The cache's matched blocks by best tier; all zero when it matched nothing. */
@@ -32,12 +31,12 @@ export class MatchScores implements OverlapScores {
     const row = this.rowOf(workerId, dpRank);
     if (row < 0) return { device: 0, host: 0, disk: 0 };
     const r = this.rows;
-    return { device: r[row * 4 + 1]!, host: r[row * 4 + 2]!, disk: r[row * 4 + 3]! };
+    return { device: r[row * 5 + 2]!, host: r[row * 5 + 3]!, disk: r[row * 5 + 4]! };
   }
 
   *[Symbol.iterator](): Iterator<WorkerOverlap> {
     for (let i = 0; i < this.workerIds.length; i++) {
-      yield { workerId: this.workerIds[i]!, dpRank: this.dpRanks[i]!, blocks: this.rows[i * 4]! };
+      yield { workerId: this.workerIds[i]!, dpRank: this.rows[i * 5]!, blocks: this.rows[i * 5 + 1]! };
     }
   }
 
@@ -48,7 +47,7 @@ export class MatchScores implements OverlapScores {
       for (let i = 0; i < this.workerIds.length; i++) {
         let ranks = byKey.get(this.workerIds[i]!);
         if (ranks === undefined) byKey.set(this.workerIds[i]!, (ranks = new Map()));
-        ranks.set(this.dpRanks[i]!, i);
+        ranks.set(this.rows[i * 5]!, i);
       }
     }
     return byKey.get(workerId)?.get(dpRank) ?? -1;
