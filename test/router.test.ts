@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IngestTarget } from '../src/events/types.js';
+import { createHasher } from '../src/hashing/index.js';
+import { flatRows } from '../src/scoring/router.js';
 import {
   createRouter,
   RouterConfigError,
@@ -578,6 +580,22 @@ describe('integration', () => {
     // b: prefill 20 − 0.75·12 = 11, decode 8 → 19; c: prefill 20 − 0.25·20 = 15, decode 0 → 15.
     expect(a.workerId).toBe('c');
     expect(a.cost).toBe(15);
+  });
+
+  it('reads RadixIndex score rows on the fast path (canary for a layout change in src/radix)', async () => {
+    const router = await createRouter({}, { index: newIndex() });
+    const tokens = prompt(64);
+    router.applyEvent(await storedEvent('a', tokens, 4, { tier: 'host' }));
+    const hasher = await createHasher({ blockSize: 16 });
+    const hashes = hasher.blockHashes(tokens);
+    const scores = router.index.findMatchesU32(new Uint32Array(hashes.buffer), 4);
+    const flat = flatRows(scores);
+    expect(flat, 'RadixIndex scores changed layout: the router fell back to the slow public iterator').toBeDefined();
+    expect(flat!.workerIds).toEqual(['a']);
+    expect(flat!.ranks[0]).toBe(0);
+    const o = flat!.countOffset;
+    expect([0, 1, 2, 3].map((k) => flat!.counts[o + k])).toEqual([4, 0, 4, 0]);
+    expect(flatRows(newIndex('reference').findMatchesU32(new Uint32Array(hashes.buffer), 4))).toBeUndefined();
   });
 
   it('tracks requests whose prompt is shorter than one block', async () => {

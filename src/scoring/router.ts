@@ -650,15 +650,16 @@ export class Router {
     const flat = flatRows(scores);
     if (flat !== undefined) {
       // RadixIndex's rows, read directly: no generator, no per-row objects, tiers included.
-      const { workerIds, dpRanks, rows } = flat;
+      const { workerIds, ranks, rankStride, counts, countStride, countOffset } = flat;
       for (let r = 0; r < workerIds.length; r++) {
-        const i = s.indexOf(table.slotOf(workerIds[r]!, dpRanks[r]!));
-        const blocks = rows[4 * r]!;
+        const i = s.indexOf(table.slotOf(workerIds[r]!, ranks[r * rankStride]!));
+        const o = r * countStride + countOffset;
+        const blocks = counts[o]!;
         if (i < 0 || blocks === 0) continue;
         s.overlapBlocks[i] = blocks;
-        s.device[i] = rows[4 * r + 1]!;
-        s.host[i] = rows[4 * r + 2]!;
-        s.disk[i] = rows[4 * r + 3]!;
+        s.device[i] = counts[o + 1]!;
+        s.host[i] = counts[o + 2]!;
+        s.disk[i] = counts[o + 3]!;
       }
       return;
     }
@@ -886,25 +887,44 @@ class Slab {
   }
 }
 
-/** The flat rows behind RadixIndex's scores: row r = (workerIds[r], dpRanks[r]), rows[4r … 4r+3] = blocks, device, host, disk. */
+/**
+ * The flat rows behind RadixIndex's scores, normalized: row r is workerIds[r] with
+ * dpRank = ranks[rankStride·r] and blocks, device, host, disk = counts[countStride·r + countOffset + 0 … 3].
+ */
 interface FlatRows {
   workerIds: readonly string[];
-  dpRanks: Int32Array;
-  rows: Int32Array;
+  ranks: ArrayLike<number>;
+  rankStride: number;
+  counts: ArrayLike<number>;
+  countStride: number;
+  countOffset: number;
+}
+
+function isNumberArray(v: unknown): v is ArrayLike<number> {
+  return Array.isArray(v) || v instanceof Int32Array || v instanceof Float64Array || v instanceof Uint32Array;
 }
 
 /**
  * RadixIndex's `OverlapScores` keeps its rows in flat arrays; iterating it through the public
- * generator costs more than the match itself at W = 256. Read them directly when they have exactly
- * that shape; any other `OverlapScores` (the reference, a custom index) takes the public path.
+ * generator costs more than the match itself at W = 256. Read them directly when they have one of
+ * the known shapes (`rows` of 5 per row: dpRank, blocks, device, host, disk; or `dpRanks` plus
+ * `rows` of 4: blocks, device, host, disk); anything else (the reference, a custom index, a future
+ * layout) takes the public path. The router tests compare both paths on the same events.
+ * TODO(radix): replace with an official `@internal` row accessor on `MatchScores`.
  * @internal
  */
-function flatRows(scores: OverlapScores): FlatRows | undefined {
-  const x = scores as unknown as Partial<FlatRows>;
-  const { workerIds, dpRanks, rows } = x;
-  if (!Array.isArray(workerIds) || !(dpRanks instanceof Int32Array) || !(rows instanceof Int32Array)) return undefined;
-  if (dpRanks.length !== workerIds.length || rows.length !== workerIds.length * 4) return undefined;
-  return x as FlatRows;
+export function flatRows(scores: OverlapScores): FlatRows | undefined {
+  const x = scores as unknown as { workerIds?: unknown; rows?: unknown; dpRanks?: unknown };
+  const { workerIds, rows, dpRanks } = x;
+  if (!Array.isArray(workerIds) || !isNumberArray(rows)) return undefined;
+  const n = workerIds.length;
+  if (dpRanks === undefined && rows.length === n * 5) {
+    return { workerIds, ranks: rows, rankStride: 5, counts: rows, countStride: 5, countOffset: 1 };
+  }
+  if (isNumberArray(dpRanks) && dpRanks.length === n && rows.length === n * 4) {
+    return { workerIds, ranks: dpRanks, rankStride: 1, counts: rows, countStride: 4, countOffset: 0 };
+  }
+  return undefined;
 }
 
 /** A request after validation (fields typed loosely until checked). */
