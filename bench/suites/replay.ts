@@ -21,6 +21,9 @@ export interface ReplayFigures {
   /** Checksum of the routing decisions (equal across kinds when their overlaps agree). */
   routing: number;
   rejected: number;
+  /** Blocks stored + removed by the applied events, and the time spent applying them. */
+  appliedBlocks: number;
+  applyMs: number;
 }
 
 /** Replays `requests` through `kind`; returns figures after each checkpoint (request counts). */
@@ -45,6 +48,8 @@ export function replay(kind: IndexKind, reqs: readonly TraceRequest[], blocks: M
   let events = 0;
   let routing = 0;
   let rejected = 0;
+  let appliedBlocks = 0;
+  let applyNs = 0n;
   const out: ReplayFigures[] = [];
   const overlaps: Array<[number, number]> = [];
   const tick = ticker(`${label} ${kind.label}`, last);
@@ -63,14 +68,20 @@ export function replay(kind: IndexKind, reqs: readonly TraceRequest[], blocks: M
     const batch = sims[w]!.serve(req, blocks);
     if (batch.length > 0) {
       const t2 = process.hrtime.bigint();
-      for (const e of batch) if (index.apply(e).error !== undefined) rejected++;
-      routerNs += process.hrtime.bigint() - t2;
+      for (const e of batch) {
+        const res = index.apply(e);
+        appliedBlocks += res.applied;
+        if (res.error !== undefined) rejected++;
+      }
+      const dt = process.hrtime.bigint() - t2;
+      routerNs += dt;
+      applyNs += dt;
       batches++;
       events += batch.length;
     }
     if (checkpoints.includes(r + 1)) {
       const routerMs = Number(routerNs) / 1e6;
-      out.push({ requests: r + 1, batches, events, routerMs, opsPerSec: (r + 1 + batches) / (routerMs / 1000), latency: summarize(lat.subarray(0, r + 1)), routing, rejected });
+      out.push({ requests: r + 1, batches, events, routerMs, opsPerSec: (r + 1 + batches) / (routerMs / 1000), latency: summarize(lat.subarray(0, r + 1)), routing, rejected, appliedBlocks, applyMs: Number(applyNs) / 1e6 });
     }
     if ((r & 255) === 0) tick(r + 1);
   }
@@ -128,11 +139,12 @@ export async function runReplaySuite(ctx: BenchContext, tracePath: string): Prom
         return v;
       };
       const o = at('ours', n);
-      const note = `${n} requests${o ? `, ${o.batches} event batches, ${o.events} events` : ''}; ops = requests + event batches, timed router work only (findMatches + apply)`;
+      const note = `${n} requests${o ? `, ${o.batches} event batches, ${o.events} events, ${o.appliedBlocks} blocks stored + removed` : ''}; ops = requests + event batches, timed router work only (findMatches + apply)`;
       for (const [name, unit, better, g] of [
         ['opsPerSec', 'ops/s', 'higher', (f: ReplayFigures) => f.opsPerSec],
         ['p50Us', 'µs', 'lower', (f: ReplayFigures) => f.latency.p50Us],
         ['p99Us', 'µs', 'lower', (f: ReplayFigures) => f.latency.p99Us],
+        ['apply.blocksPerSec', 'blocks/s', 'higher', (f: ReplayFigures) => f.appliedBlocks / (f.applyMs / 1000)],
       ] as const) {
         const spec: Parameters<typeof ctx.results.add>[0] = { name: `replay.mooncake${suffix}.${name}`, unit, better, values: pickV(g), config, note };
         if (ctx.missing.ours !== undefined) spec.skipped = ctx.missing.ours;
