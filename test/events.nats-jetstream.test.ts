@@ -112,6 +112,26 @@ suite('JetStream durable consumer (real nats-server)', () => {
     }
   });
 
+  it('recovers when its durable consumer is deleted under it', async () => {
+    const seen: bigint[] = [];
+    const sink = { ingest: (_b: Uint8Array, meta: { seq?: bigint }) => void seen.push(meta.seq!) };
+    const pub = await createNatsPublisher({ servers: server.url, namespace: 'ns', component: 'deleted', jetstream: true });
+    const sub = await subscribeJetStream(sink, { servers: server.url, namespace: 'ns', component: 'deleted', format: 'dynamo-json', durable: 'd1' });
+    await sub.ready();
+    try {
+      for (let i = 0; i < 20; i++) await pub.publishEvents(new Uint8Array([i]));
+      await waitFor(() => seen.length === 20, 5000, '20 messages');
+      const jsm = await pub.connection.jetstreamManager();
+      await jsm.consumers.delete(sub.stream, 'd1');
+      for (let i = 0; i < 20; i++) await pub.publishEvents(new Uint8Array([i]));
+      await waitFor(() => seen.length === 40, 10_000, () => `40 messages, got ${seen.length} ${JSON.stringify(sub.counters())}`);
+      expect(seen).toEqual(Array.from({ length: 40 }, (_, i) => BigInt(i + 1)));
+    } finally {
+      await sub.close();
+      await pub.close();
+    }
+  });
+
   it('per-worker subjects: the stream covers <base>.>, worker ids come from the subject, seq is not passed', async () => {
     const got: string[] = [];
     const sink = { ingest: (b: Uint8Array, meta: { workerId?: string; seq?: bigint }) => void got.push(`${meta.workerId}|${meta.seq}|${new TextDecoder().decode(b)}`) };

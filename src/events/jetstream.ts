@@ -1,5 +1,6 @@
 import {
   AckPolicy,
+  ConsumerEvents,
   DeliverPolicy,
   Events,
   nanos,
@@ -276,6 +277,7 @@ class JetStreamSubscriber implements JetStreamSubscription {
     const iterator = await consumer.consume({ max_messages: this.options.batch ?? 1000 });
     this.iterator = iterator;
     this.counts.starts++;
+    void this.watchConsumer(iterator);
     this.readyResolve();
     if (this.abort.signal.aborted) iterator.stop();
     const ackEvery = this.options.ackEvery ?? 500;
@@ -326,6 +328,21 @@ class JetStreamSubscriber implements JetStreamSubscription {
       iterator.stop();
     }
     void startAfter;
+  }
+
+  /** Stops consuming when the consumer or stream went away or the server went quiet: `run` sets up again. */
+  private async watchConsumer(iterator: ConsumerMessages): Promise<void> {
+    try {
+      for await (const status of await iterator.status()) {
+        const missed = status.type === ConsumerEvents.HeartbeatsMissed && typeof status.data === 'number' && status.data >= 2;
+        if (missed || status.type === ConsumerEvents.ConsumerDeleted || status.type === ConsumerEvents.ConsumerNotFound || status.type === ConsumerEvents.StreamNotFound) {
+          iterator.stop();
+          break;
+        }
+      }
+    } catch {
+      /* iterator closed */
+    }
   }
 
   private ack(): void {
