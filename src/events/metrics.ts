@@ -9,13 +9,12 @@
  * - `dynamo-active-load`: `ActiveLoad {worker_id, dp_rank, active_decode_blocks?,
  *   active_prefill_tokens?, kv_used_blocks?}` (`kv_used_blocks` is `kvActiveBlocks`).
  */
-import { DecodeError } from './errors.js';
+import { abort, type DecodeError } from './errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, toDecodeError } from './decode.js';
 import { parseExactJson, stringifyExactJson } from './exact-json.js';
 import { unpackOne } from './msgpack.js';
 import { LoadMetricsSchema } from './schemas.js';
 import type { LoadMetrics, MetricsFormat } from './types.js';
-import { abort } from './errors.js';
 import { toSafeUint, unsignedToDecimal } from './u64.js';
 
 /** Options of {@link decodeMetrics}. */

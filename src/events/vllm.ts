@@ -1,6 +1,7 @@
 /**
- * vLLM / SGLang KV event batches (MessagePack; DESIGN §5). A hand-written walk over the unpacked
- * value: zod is too slow for a path that must decode millions of blocks per second.
+ * vLLM / SGLang KV event batches (MessagePack; DESIGN §5): the field semantics, shared with the
+ * in-place fast path (`vllm-fast.ts`), and a generic walk over a msgpackr-unpacked value that the
+ * tests use as the reference decoder. Hand-written: zod is too slow for this path.
  */
 import type { KvEvent } from '../radix/types.js';
 import { abort } from './errors.js';
