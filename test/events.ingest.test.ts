@@ -1,3 +1,4 @@
+import { Packr } from 'msgpackr';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createHasher } from '../src/hashing/index.js';
 import type { BlockHasher } from '../src/hashing/types.js';
@@ -369,6 +370,24 @@ describe('createIngestor', () => {
     ing.noteTransportGap('g');
     for (const m of messages.slice(6)) ing.ingest(m.bytes, { format: 'vllm', workerId: 'g', seq: m.seq, transport: 'nats' });
     expect(ing.counters()).toMatchObject({ gaps: 0, resets: 1, resyncRequests: 1 });
+  });
+
+  it('unknown event tags and other KV groups are skipped and counted; the rest of the batch applies', () => {
+    const ix = new RadixIndex();
+    const ing = createIngestor(ix, { hasher });
+    const bytes = new Packr({ useRecords: false, variableMapSize: true }).pack([
+      1.0,
+      [
+        ['BlockMigrated', [1], 'GPU', 'CPU'],
+        { type: 'SomethingNew', payload: [1, 2, 3] },
+        ['BlockStored', [5], null, [1, 2, 3, 4], 4, null, 'GPU', null, null, 1, 'full_attention', null],
+        ['BlockStored', [6], null, [1, 2, 3, 4], 4, null, 'GPU'],
+      ],
+      0,
+    ]);
+    expect(ing.ingest(bytes, { format: 'vllm', workerId: 'u' })).toMatchObject({ ok: true, applied: 1 });
+    expect(ing.counters().ignored).toEqual({ UNKNOWN_EVENT_TYPE: 2, OTHER_KV_GROUP: 1 });
+    expect(ix.blockCount('u')).toBe(1);
   });
 
   it('events the target refuses are counted, never thrown', () => {
