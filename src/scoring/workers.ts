@@ -28,9 +28,7 @@ export class WorkerTable {
   private readonly byId = new Map<string, WorkerEntry>();
   /** Slot of rank 0 of each worker: one lookup on the hot path for the common single-rank case. */
   private readonly rank0 = new Map<string, number>();
-  private cacheIds: Array<string | undefined> = [];
-  private cacheSlots = new Int32Array(0);
-  private cacheMask = 0;
+
   private readonly freeSlots: number[] = [];
   /** Slots in use, in registration order (rebuilt on add/remove, which are rare). */
   activeSlots = new Int32Array(0);
@@ -54,33 +52,8 @@ export class WorkerTable {
 
   /** Slot of `(workerId, dpRank)`, or -1. */
   slotOf(workerId: string, dpRank: number): number {
-    if (dpRank === 0) return this.rank0Slot(workerId);
+    if (dpRank === 0) return this.rank0.get(workerId) ?? -1;
     return this.byId.get(workerId)?.ranks.get(dpRank) ?? -1;
-  }
-
-  /**
-   * Slot of rank 0 through a direct-mapped cache in front of the Map: a hash of the id's length
-   * and last 12 characters picks a line, `===` (string equality) confirms it. Map lookups cost
-   * tens of ns each, and a pick at W = 256 does hundreds of them.
-   */
-  private rank0Slot(workerId: string): number {
-    const len = workerId.length;
-    let h = len;
-    for (let k = len > 12 ? len - 12 : 0; k < len; k++) h = Math.imul(h ^ workerId.charCodeAt(k), 0x9e3779b1);
-    h = (h ^ (h >>> 15)) & this.cacheMask;
-    if (this.cacheIds[h] === workerId) return this.cacheSlots[h]!;
-    const slot = this.rank0.get(workerId) ?? -1;
-    this.cacheIds[h] = workerId;
-    this.cacheSlots[h] = slot;
-    return slot;
-  }
-
-  private resetCache(): void {
-    let size = 64;
-    while (size < this.slotCount * 4) size *= 2;
-    this.cacheIds = new Array<string | undefined>(size).fill(undefined);
-    this.cacheSlots = new Int32Array(size);
-    this.cacheMask = size - 1;
   }
 
   /** Slots of every rank of a worker (empty when unknown). */
@@ -177,7 +150,6 @@ export class WorkerTable {
   }
 
   private rebuildActive(): void {
-    this.resetCache();
     const slots: number[] = [];
     for (const e of this.byId.values()) for (const s of e.ranks.values()) slots.push(s);
     this.activeSlots = Int32Array.from(slots);
