@@ -22,3 +22,19 @@ describe('acceptance: kv routing pays on the default workload', () => {
     expect(kv.counters['eventsRejected']).toBe(0);
   }, 120_000);
 });
+
+// The same on the first 2000 requests of the Mooncake conversation trace (16 workers, 16-token
+// blocks, 16,384 blocks per worker: far below the trace's working set). Slow (~10 s of CPU), so
+// opt-in: KVROUTER_MOONCAKE_ACCEPTANCE=1. The full-trace table is in the simulator's note.
+const TRACE = new URL('../../shared/data/mooncake_conversation_trace.jsonl', import.meta.url);
+describe.skipIf(process.env['KVROUTER_MOONCAKE_ACCEPTANCE'] !== '1')('acceptance: Mooncake conversation trace (opt-in)', () => {
+  it('kv beats round-robin and least-loaded on hit rate and TTFT p90, imbalance within 1.5x of least-loaded', async () => {
+    const { loadMooncakeTrace } = await import('../src/sim/index.js');
+    const workload = loadMooncakeTrace(TRACE.pathname, { limit: 2000 });
+    const report = await simulate({ workload, workers: 16, blockSize: 16, seed: 1, policies: ['kv', 'round-robin', 'least-loaded'] });
+    const [kv, rr, ll] = report.policies as [PolicyReport, PolicyReport, PolicyReport];
+    expect(kv.hitRate).toBeGreaterThan(Math.max(rr.hitRate, ll.hitRate));
+    expect(kv.ttftMs.p90).toBeLessThan(Math.min(rr.ttftMs.p90, ll.ttftMs.p90));
+    expect(kv.loadImbalance).toBeLessThanOrEqual(1.5 * ll.loadImbalance);
+  }, 300_000);
+});
