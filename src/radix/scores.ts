@@ -3,7 +3,14 @@
  */
 import type { OverlapScores, TierCounts, WorkerOverlap } from './types.js';
 
-/** Rows of one query: cache key, overlap and its blocks by best tier. @internal */
+/**
+ * Rows of one query: cache key, overlap and its blocks by best tier.
+ *
+ * `workerIds` and `rows` (5 numbers per row: dpRank, blocks, device, host, disk) are read directly
+ * by src/scoring's router (it skips the generator on its hot path): keep that layout, or update
+ * the router's reader in the same change.
+ * @internal
+ */
 export class MatchScores implements OverlapScores {
   /** Row of each cache, built on the first `get`. */
   private byKey: Map<string, Map<number, number>> | null = null;
