@@ -532,6 +532,32 @@ describe.each(implementations)('index rules: %s', (_name, impl) => {
       expect(index.findMatches(backing).size).toBe(0);
     });
 
+    it('a result stays valid after later calls and later events (it is a value, not a view)', () => {
+      const index = fresh();
+      index.apply(stored('a', chain(1, 4)));
+      index.apply(stored('b', chain(1, 2), { tier: 'host' }));
+      const first = index.findMatches(q(4));
+      const firstU32 = index.findMatchesU32!(new Uint32Array(new BigUint64Array(q(4)).buffer), 4);
+      const second = index.findMatches([t(1), t(9)], { earlyExit: true });
+      index.apply(cleared('a'));
+      index.apply(stored('c', chain(1, 3)));
+      index.findMatches(q(3));
+      for (const scores of [first, firstU32]) {
+        expect(scoreList(scores)).toEqual([
+          { workerId: 'a', dpRank: 0, blocks: 4 },
+          { workerId: 'b', dpRank: 0, blocks: 2 },
+        ]);
+        expect(scores.tiers('b')).toEqual({ device: 0, host: 2, disk: 0 });
+        expect(scores.get('c')).toBe(0);
+      }
+      expect(scoreList(second)).toEqual([
+        { workerId: 'a', dpRank: 0, blocks: 1 },
+        { workerId: 'b', dpRank: 0, blocks: 1 },
+      ]);
+      // Iterating twice yields the same.
+      expect([...first]).toEqual([...first]);
+    });
+
     it('findMatchesU32 over (lo, hi) pairs equals findMatches', () => {
       const index = fresh();
       expect(typeof index.findMatchesU32).toBe('function');
