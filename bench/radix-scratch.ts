@@ -82,13 +82,17 @@ function buildWorkload(W: number, C: number, seed: number) {
   return { segs, workers };
 }
 
+/** With `--per-worker-names`, every worker names blocks its own way (vLLM with a random hash seed per process). */
+const PER_WORKER_NAMES = process.argv.includes('--per-worker-names');
+const salt = (w: number): bigint => (PER_WORKER_NAMES ? BigInt(w + 1) * 0x9e3779b97f4a7c15n & 0xffffffffffffffffn : 0n);
+
 function storedEvents(wl: ReturnType<typeof buildWorkload>, w: number): KvEvent[] {
   const out: KvEvent[] = [];
   for (const [s, n] of wl.workers[w]!) {
     const sg = wl.segs[s]!;
     const blocks: StoredBlock[] = new Array(n);
-    for (let i = 0; i < n; i++) blocks[i] = { blockHash: sg.name[i]!, tokensHash: sg.tok[i]! };
-    const parent = sg.parent >= 0 ? wl.segs[sg.parent]!.name[wl.segs[sg.parent]!.len - 1]! : null;
+    for (let i = 0; i < n; i++) blocks[i] = { blockHash: sg.name[i]! ^ salt(w), tokensHash: sg.tok[i]! };
+    const parent = sg.parent >= 0 ? wl.segs[sg.parent]!.name[wl.segs[sg.parent]!.len - 1]! ^ salt(w) : null;
     out.push({ type: 'stored', workerId: `10.0.${w >> 8}.${w & 255}:8000`, parentHash: parent, blocks });
   }
   return out;
@@ -103,7 +107,7 @@ function removedEvents(wl: ReturnType<typeof buildWorkload>, w: number, frac: nu
     const [s, n] = order[k]!;
     const sg = wl.segs[s]!;
     const hashes: bigint[] = [];
-    for (let i = n - 1; i >= 0; i--) hashes.push(sg.name[i]!);
+    for (let i = n - 1; i >= 0; i--) hashes.push(sg.name[i]! ^ salt(w));
     out.push({ type: 'removed', workerId: `10.0.${w >> 8}.${w & 255}:8000`, blockHashes: hashes });
   }
   return out;

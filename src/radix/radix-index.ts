@@ -1117,7 +1117,8 @@ export class RadixIndex {
   }
 
   private eInsert(s: number, lo: number, hi: number, b: number): void {
-    if ((this.etCount + 1) * 2 > this.et.length >> 2) {
+    // Alias rows are 16 bytes: a fuller table (load ≤ 3/4) keeps per-worker naming near 30 bytes an entry.
+    if ((this.etCount + 1) * 4 > (this.et.length >> 2) * 3) {
       const old = this.et;
       const et = (this.et = new Int32Array(old.length * 2).fill(-1));
       for (let r = 0; r < old.length; r += 4) if (old[r + 3]! >= 0) this.ePut(et, old[r]!, old[r + 1]!, old[r + 2]!, old[r + 3]!);
