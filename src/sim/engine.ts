@@ -29,7 +29,7 @@ export interface EngineSink {
   load(workerId: string, dpRank: number, metrics: LoadMetrics): void;
 }
 
-/** Callbacks of the request lifecycle. */
+/** Callbacks of the request lifecycle. @internal */
 export interface EngineHooks {
   /** Prefill finished: the first token is out. `hitBlocks` were served from the prefix cache. */
   firstToken(request: SimRequest, hitBlocks: number, promptBlocks: number): void;
@@ -60,6 +60,7 @@ const NIL = -1;
  *
  * Simplifications: a request reserves its output blocks at admission (no preemption); generated
  * blocks are cached and published when the request completes.
+ * @internal
  */
 export class SimEngine {
   readonly workerId: string;
@@ -141,7 +142,7 @@ export class SimEngine {
 
   /**
    * Queues a request (FCFS). `hashes` are the engine hashes of every full block of the prompt and
-   * generated tokens (see {@link engineBlockHashes}); `tokens` yields prompt then generated tokens
+   * generated tokens (see `engineBlockHashes`); `tokens` yields prompt then generated tokens
    * and is only called when the engine publishes events.
    */
   submit(request: SimRequest, hashes: Uint32Array, tokens: () => Uint32Array): void {

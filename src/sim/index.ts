@@ -6,7 +6,7 @@ export { simulate, idealHitRate, DEFAULT_CAPACITY_TOKENS, type SimulationOptions
 export { syntheticWorkload, type SyntheticOptions } from './synthetic.js';
 export { parseMooncakeTrace, loadMooncakeTrace, TraceFormatError, MOONCAKE_BLOCK_TOKENS, type MooncakeOptions } from './mooncake.js';
 export type { SimRequest, Workload } from './workload.js';
-export { SimEngine, type EngineConfig, type EngineSink, type EngineHooks } from './engine.js';
+export type { EngineConfig, EngineSink } from './engine.js';
 export { POLICY_NAMES, type PolicyName, type RoutingPolicy, type FleetView } from './policies.js';
 export { withoutWallTime, type SimReport, type PolicyReport, type PolicySeries } from './report.js';
 export type { Distribution } from './stats.js';
