@@ -3,6 +3,7 @@ import { decodeBlocksWith, overlapCreditBlocks, prefillBlocksAfterCredit, routin
 import { normalizeWeights, pickMax, pickMin, sampleIndex, softmaxProbabilities } from '../src/scoring/pickers.js';
 import { costScores, kvScores, prefixScores, queueScores } from '../src/scoring/scorers.js';
 import { PairCounter } from '../src/scoring/pair-counter.js';
+import { PromptMemory } from '../src/scoring/prompt-memory.js';
 import { seeded } from './router-helpers.js';
 
 const dynamo = { blockSize: 16, overlapCredit: 1, hostWeight: 0.75, diskWeight: 0.25, prefillLoadScale: 1 };
@@ -153,5 +154,50 @@ describe('PairCounter', () => {
       if (step % 997 === 0) for (const [l, h] of keys) expect(counter.get(l, h)).toBe(model.get(`${l}:${h}`) ?? 0);
     }
     expect(counter.size).toBe(model.size);
+  });
+});
+
+describe('PromptMemory (approximate records)', () => {
+  /** Chained keys: block i of a prompt is determined by its whole prefix, like sequence hashes. */
+  function chain(branches: number[]): Uint32Array {
+    const keys = new Uint32Array(branches.length * 2);
+    let h = 17;
+    branches.forEach((b, i) => {
+      h = Math.imul(h ^ (b + 1), 0x9e3779b1) >>> 0;
+      keys[2 * i] = h;
+      keys[2 * i + 1] = (h * 7 + i) >>> 0;
+    });
+    return keys;
+  }
+
+  it('binary-search overlap equals a linear walk, also under LRU eviction and TTL expiry', () => {
+    let now = 0;
+    const random = seeded(21);
+    for (const maxBlocks of [1 << 20, 40]) {
+      const memory = new PromptMemory(1_000, maxBlocks, () => now);
+      const walk = (keys: Uint32Array, n: number) => {
+        let d = 0;
+        // A linear walk through the same cache (has() only, no recency change).
+        const cache = (memory as unknown as { caches: Array<{ has(k: number): boolean } | undefined> }).caches[0];
+        if (cache === undefined) return 0;
+        while (d < n && cache.has((keys[2 * d + 1]! & 0x1fffff) * 4294967296 + keys[2 * d]!)) d++;
+        return d;
+      };
+      for (let step = 0; step < 400; step++) {
+        const n = 1 + Math.floor(random() * 30);
+        const branches = Array.from({ length: n }, () => (random() < 0.8 ? 0 : Math.floor(random() * 3)));
+        const keys = chain(branches);
+        if (random() < 0.5) memory.record(0, keys, n);
+        now += Math.floor(random() * 40);
+        const probe = chain(Array.from({ length: 30 }, (_, i) => branches[i] ?? 0));
+        expect(memory.overlap(0, probe, 30)).toBe(walk(probe, 30));
+      }
+    }
+    const memory = new PromptMemory(1_000, 100, () => now);
+    const keys = chain([0, 0, 0, 0]);
+    memory.record(0, keys, 4);
+    expect(memory.overlap(0, keys, 4)).toBe(4);
+    now += 1_001;
+    expect(memory.overlap(0, keys, 4)).toBe(0);
   });
 });

@@ -39,19 +39,33 @@ export class PromptMemory {
     return c;
   }
 
-  /** Remembers the prompt's blocks (sequence hashes as (lo, hi) pairs) on the slot, refreshing their TTL. */
+  /**
+   * Remembers the prompt's blocks (sequence hashes as (lo, hi) pairs) on the slot, refreshing their
+   * TTL. Deepest block first, so a block's prefix is always at least as recent as the block: LRU
+   * eviction and TTL expiry then keep every slot's set prefix-closed (see {@link PromptMemory.overlap}).
+   */
   record(slot: number, keys: Uint32Array, count: number): void {
     const c = this.cacheFor(slot);
-    for (let k = 0; k < count; k++) c.set(keyOf(keys[2 * k]!, keys[2 * k + 1]!), true);
+    for (let k = count - 1; k >= 0; k--) c.set(keyOf(keys[2 * k]!, keys[2 * k + 1]!), true);
   }
 
-  /** Leading blocks of the prompt the slot holds (unexpired), walking until the first miss. */
+  /**
+   * Leading blocks of the prompt the slot holds (unexpired). A sequence hash names its whole
+   * prefix and the set is prefix-closed, so "holds block d" is monotone in d: binary search,
+   * O(log n) lookups instead of a walk.
+   */
   overlap(slot: number, keys: Uint32Array, count: number): number {
     const c = this.caches[slot];
-    if (c === undefined || c.size === 0) return 0;
-    let d = 0;
-    while (d < count && c.has(keyOf(keys[2 * d]!, keys[2 * d + 1]!))) d++;
-    return d;
+    if (c === undefined || c.size === 0 || count === 0) return 0;
+    if (!c.has(keyOf(keys[0]!, keys[1]!))) return 0;
+    let held = 1; // blocks [0, held) are held
+    let hi = count; // blocks [hi, count) are not known held; block hi − 1 may be
+    while (held < hi) {
+      const mid = (held + hi + 1) >>> 1; // test block mid − 1
+      if (c.has(keyOf(keys[2 * (mid - 1)]!, keys[2 * (mid - 1) + 1]!))) held = mid;
+      else hi = mid - 1;
+    }
+    return held;
   }
 
   /** Blocks remembered for the slot (expired ones may linger until touched). */
