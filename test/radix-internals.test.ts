@@ -4,7 +4,7 @@
  * nodes compact, and memory is reclaimed.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RadixIndex } from '../src/radix/index.js';
 import type { KvEvent, Tier } from '../src/radix/types.js';
 import { ReferenceIndex } from './reference/index.js';
@@ -125,6 +125,62 @@ describe('RadixIndex internals', () => {
       for (let w = 1; w < 20; w += 2) index.apply({ type: 'cleared', workerId: `w${w}` });
       expect(index.stats()).toMatchObject({ nodes: 0, entries: 0 });
     }
+  });
+
+  it('compaction keeps canonical and alias names, scores and snapshots right', () => {
+    const compactions = vi.spyOn(RadixIndex.prototype as unknown as { compact(): void }, 'compact');
+    const index = new RadixIndex();
+    const ref = new ReferenceIndex();
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    // Worker w names block i of chain c as (c, i) for even w (shared names) and (w, c, i) for odd w (aliases).
+    const name = (w: number, c: number, i: number): bigint => BigInt(w % 2 === 0 ? c * 1000 + i + 1 : w * 1e6 + c * 1000 + i + 1);
+    const tok = (c: number, i: number): bigint => BigInt(c * 1000 + i + 1) * 0x9e3779b97f4a7c15n % (1n << 64n);
+    const held: Array<Set<number>> = Array.from({ length: 6 }, () => new Set());
+    const CHAINS = 40;
+    const both = (e: KvEvent): void => expect(index.apply(e)).toEqual(ref.apply(e));
+    // Fill, then drop every other chain everywhere: holes all over the pool, so it compacts.
+    for (let c = 0; c < CHAINS; c++) {
+      for (let w = 0; w < 6; w++) {
+        both({ type: 'stored', workerId: `w${w}`, blocks: Array.from({ length: 300 }, (_, i) => ({ blockHash: name(w, c, i), tokensHash: tok(c, i) })) });
+        held[w]!.add(c);
+      }
+    }
+    for (let c = 0; c < CHAINS; c += 2) {
+      for (let w = 0; w < 6; w++) {
+        both({ type: 'removed', workerId: `w${w}`, blockHashes: Array.from({ length: 300 }, (_, i) => name(w, c, 299 - i)) });
+        held[w]!.delete(c);
+      }
+    }
+    expect(compactions).toHaveBeenCalled();
+    index.verify();
+    for (let step = 0; step < 300; step++) {
+      const w = rand(6);
+      const c = rand(CHAINS);
+      if (held[w]!.has(c) && rand(2) === 0) {
+        const hashes = Array.from({ length: 300 }, (_, i) => name(w, c, 299 - i));
+        both({ type: 'removed', workerId: `w${w}`, blockHashes: hashes });
+        held[w]!.delete(c);
+      } else {
+        both({ type: 'stored', workerId: `w${w}`, blocks: Array.from({ length: 300 }, (_, i) => ({ blockHash: name(w, c, i), tokensHash: tok(c, i) })) });
+        held[w]!.add(c);
+      }
+      if (step % 10 === 9) index.verify();
+      if (step % 50 === 49) {
+        const restored = RadixIndex.restore(index.snapshot());
+        restored.verify();
+        for (let qc = 0; qc < CHAINS; qc++) {
+          const q = Array.from({ length: 300 }, (_, i) => tok(qc, i));
+          compare(restored, ref, q, false);
+          compare(index, ref, q, false);
+        }
+      }
+    }
+    expect(index.stats().entries).toBe(ref.stats().entries);
+    compactions.mockRestore();
   });
 
   it('restore rejects corrupted, truncated and foreign buffers', () => {
