@@ -1,5 +1,5 @@
-import { connect, type NatsConnection } from 'nats';
-import { createNatsPublisher, subscribeNats, type NatsPublisher, type NatsSubscription } from '../events/nats.js';
+import type { NatsConnection } from 'nats';
+import type { NatsPublisher, NatsSubscription } from '../events/nats.js';
 import { createIngestor, encodeMetrics } from '../events/index.js';
 import type { LoadMetrics } from '../events/types.js';
 import { createHasher } from '../hashing/index.js';
@@ -143,6 +143,9 @@ export async function routerPolicy(name: string, ctx: PolicyContext, kvEvents: b
 }
 
 async function connectNats(url: string, ingestor: ReturnType<typeof createIngestor>): Promise<NatsParts> {
+  // Loaded only for --nats, so importing the library does not load the NATS client.
+  const { connect } = await import('nats');
+  const { createNatsPublisher, subscribeNats } = await import('../events/nats.js');
   // Our own connections, so an unreachable server fails the run at once instead of retrying forever.
   let routerConn: NatsConnection;
   try {
