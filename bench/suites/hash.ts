@@ -30,8 +30,13 @@ export async function runHashSuite(ctx: BenchContext): Promise<void> {
     return x;
   };
   let sink = 0;
-  const ours = hz('ours', () => (sink ^= hasher.blockHashesU32(tokens)[0]!), ctx.profile.hash.maxTimeS) * tokens.length;
-  const base = hz('xxhash-wasm', () => (sink ^= perBlock(tokens)), ctx.profile.hash.maxTimeS) * tokens.length;
+  // Interleaved, best of two rounds each: a neighbour's burst on the shared machine hits one round, not both.
+  let ours = 0;
+  let base = 0;
+  for (let round = 0; round < 2; round++) {
+    ours = Math.max(ours, hz('ours', () => (sink ^= hasher.blockHashesU32(tokens)[0]!), ctx.profile.hash.maxTimeS) * tokens.length);
+    base = Math.max(base, hz('xxhash-wasm', () => (sink ^= perBlock(tokens)), ctx.profile.hash.maxTimeS) * tokens.length);
+  }
   ctx.results.add({
     name: 'hash.tokensPerSec',
     unit: 'tokens/s',
