@@ -588,6 +588,7 @@ export class Router {
       const r = table.slotRole[slot];
       if (r !== wantA && r !== ROLE_BOTH) continue;
       if (table.slotKvEvents[slot] === 0) anyApproximate = true;
+      s.rank[n] = table.slotRank[slot]!;
       s.slot[n++] = slot;
     }
     s.n = n;
@@ -765,6 +766,7 @@ export class Router {
       if (!keep) continue;
       // Compact after the loop over filters so they always see consistent rows.
       s.slot[kept] = s.slot[i]!;
+      s.rank[kept] = s.rank[i]!;
       s.overlapBlocks[kept] = s.overlapBlocks[i]!;
       s.device[kept] = s.device[i]!;
       s.host[kept] = s.host[i]!;
@@ -803,29 +805,13 @@ export class Router {
     const s = this.scratch;
     const n = s.n;
     const ids: string[] = new Array(n);
-    const packed = this.slab.take(n * FIELDS);
     const slotWorker = this.table.slotWorker;
-    const slotRank = this.table.slotRank;
     const slots = s.slot;
-    for (let i = 0; i < n; i++) {
-      const slot = slots[i]!;
-      ids[i] = slotWorker[slot]!;
-      packed[i] = slotRank[slot]!;
-    }
-    // Field-major (one run of n per field): each copy is a tight loop over two typed arrays.
-    copyRun(packed, 1, n, s.overlapBlocks);
-    copyRun(packed, 2, n, s.device);
-    copyRun(packed, 3, n, s.host);
-    copyRun(packed, 4, n, s.disk);
-    copyRun(packed, 5, n, s.prefillBlocks);
-    copyRun(packed, 6, n, s.decodeBlocks);
-    copyRun(packed, 7, n, s.cost);
-    copyRun(packed, 8, n, s.score);
-    copyRun(packed, 9, n, s.probability);
-    const busy = s.busy;
-    const at = 10 * n;
-    for (let i = 0; i < n; i++) packed[at + i] = busy[i]!;
-    return { ids, packed, promptBlocks: s.promptBlocks, unknown: this.unknown };
+    for (let i = 0; i < n; i++) ids[i] = slotWorker[slots[i]!]!;
+    // One copy of every reported field (field-major, stride = capacity).
+    const packed = this.slab.take(s.block.length);
+    packed.set(s.block);
+    return { ids, packed, stride: s.capacity, promptBlocks: s.promptBlocks, unknown: this.unknown };
   }
 
   /** @internal Endpoint of a slot. */
@@ -936,18 +922,12 @@ interface CheckedRequest {
   role?: 'prefill' | 'decode';
 }
 
-/** Fields of a packed snapshot, each a run of n: rank, overlap, device, host, disk, prefill, decode, cost, score, probability, busy. */
-const FIELDS = 11;
-
-function copyRun(into: Float64Array, field: number, n: number, from: Float64Array): void {
-  const at = field * n;
-  for (let i = 0; i < n; i++) into[at + i] = from[i]!;
-}
-
-/** @internal */
+/** @internal A pick's per-candidate figures, copied out of the scratch arrays. */
 interface CandidateSnapshot {
   ids: string[];
+  /** Field k of candidate i at `k · stride + i`: rank, overlap, device, host, disk, prefill, decode, cost, score, probability, busy. */
   packed: Float64Array;
+  stride: number;
   promptBlocks: number;
   unknown: CandidateSpec[];
 }
@@ -967,7 +947,7 @@ class Picked implements PickSuccess {
 
   constructor(router: Router, chosen: number) {
     const snap = router.snapshotCandidates();
-    const n = snap.ids.length;
+    const n = snap.stride;
     this.#snapshot = snap;
     this.workerId = snap.ids[chosen]!;
     this.dpRank = snap.packed[chosen]!;
@@ -980,10 +960,9 @@ class Picked implements PickSuccess {
 
   get candidates(): CandidateScore[] {
     if (this.#candidates !== undefined) return this.#candidates;
-    const { ids, packed: p } = this.#snapshot;
-    const n = ids.length;
-    const out: CandidateScore[] = new Array(n);
-    for (let i = 0; i < n; i++) {
+    const { ids, packed: p, stride: n } = this.#snapshot;
+    const out: CandidateScore[] = new Array(ids.length);
+    for (let i = 0; i < ids.length; i++) {
       out[i] = {
         workerId: ids[i]!,
         dpRank: p[i]!,

@@ -1,6 +1,9 @@
 import type { CandidateTable } from './plugins.js';
 import type { WorkerTable } from './workers.js';
 
+/** Fields in {@link Scratch.block}: rank, overlap, device, host, disk, prefill, decode, cost, score, probability, busy. @internal */
+export const SNAPSHOT_FIELDS = 11;
+
 /**
  * Per-pick working arrays, sized to the slot capacity and reused by every pick (no per-pick
  * allocation). Doubles as the {@link CandidateTable} plugins see.
@@ -13,6 +16,14 @@ export class Scratch implements CandidateTable {
   promptTokens = 0;
 
   slot = new Int32Array(0);
+  /**
+   * The per-candidate fields a pick result reports, field-major in one buffer (field k at
+   * `k · capacity`), so a result snapshots them with a single copy. Views below.
+   */
+  block = new Float64Array(0);
+  /** Rows per field in {@link Scratch.block}. */
+  capacity = 0;
+  rank = new Float64Array(0);
   overlapBlocks = new Float64Array(0);
   device = new Float64Array(0);
   host = new Float64Array(0);
@@ -22,9 +33,10 @@ export class Scratch implements CandidateTable {
   cost = new Float64Array(0);
   score = new Float64Array(0);
   probability = new Float64Array(0);
+  /** 1 = above a busy threshold. */
+  busy = new Float64Array(0);
   queue = new Float64Array(0);
   kvUsage = new Float64Array(0);
-  busy = new Uint8Array(0);
   /** Compacted non-busy candidates for the picker. */
   pickIndex = new Int32Array(0);
   pickValues = new Float64Array(0);
@@ -43,18 +55,22 @@ export class Scratch implements CandidateTable {
   ensure(capacity: number): void {
     if (capacity <= this.slot.length) return;
     this.slot = new Int32Array(capacity);
-    this.overlapBlocks = new Float64Array(capacity);
-    this.device = new Float64Array(capacity);
-    this.host = new Float64Array(capacity);
-    this.disk = new Float64Array(capacity);
-    this.prefillBlocks = new Float64Array(capacity);
-    this.decodeBlocks = new Float64Array(capacity);
-    this.cost = new Float64Array(capacity);
-    this.score = new Float64Array(capacity);
-    this.probability = new Float64Array(capacity);
+    this.capacity = capacity;
+    this.block = new Float64Array(capacity * SNAPSHOT_FIELDS);
+    const field = (k: number) => this.block.subarray(k * capacity, (k + 1) * capacity);
+    this.rank = field(0);
+    this.overlapBlocks = field(1);
+    this.device = field(2);
+    this.host = field(3);
+    this.disk = field(4);
+    this.prefillBlocks = field(5);
+    this.decodeBlocks = field(6);
+    this.cost = field(7);
+    this.score = field(8);
+    this.probability = field(9);
+    this.busy = field(10);
     this.queue = new Float64Array(capacity);
     this.kvUsage = new Float64Array(capacity);
-    this.busy = new Uint8Array(capacity);
     this.pickIndex = new Int32Array(capacity);
     this.pickValues = new Float64Array(capacity);
     this.pickProbs = new Float64Array(capacity);
