@@ -130,6 +130,9 @@ export class RadixIndex {
   private mActive = new Int32Array(64);
   private mDone = new Int32Array(64);
   private mEpoch = 0;
+  /** Block run of the last removal: the next removal event often continues it. */
+  private removeHintFirst = -2;
+  private removeHintLast = -2;
   private resBlock = -1;
   private resKind = 0;
 
@@ -579,7 +582,14 @@ export class RadixIndex {
       let b = -1;
       let kind = 0;
       if (this.slotAliases[s] === 0) {
-        const g = this.gLookup(lo, hi);
+        // Removals walk runs of blocks: try the blocks next to the last one before probing the table
+        // (a block whose canonical name this is, is the one the table would return).
+        let g = -1;
+        const before = (gNode >= 0 ? gFirst : this.removeHintFirst) - 1;
+        const after = (gNode >= 0 ? gLast : this.removeHintLast) + 1;
+        if (before >= 0 && before < this.poolTop && this.bCanon[before] === 1 && this.cLo[before] === lo && this.cHi[before] === hi) g = before;
+        else if (after >= 0 && after < this.poolTop && this.bCanon[after] === 1 && this.cLo[after] === lo && this.cHi[after] === hi) g = after;
+        else g = this.gLookup(lo, hi);
         if (g >= 0) {
           const n = this.bNode[g]!;
           if (n !== cacheNode) {
@@ -622,7 +632,11 @@ export class RadixIndex {
       gKind = kind;
       gJ = j;
     }
-    if (gNode >= 0) applied += this.flushRemoval(s, tierBit, gNode, gFirst, gLast, gKind, gJ, m);
+    if (gNode >= 0) {
+      applied += this.flushRemoval(s, tierBit, gNode, gFirst, gLast, gKind, gJ, m);
+      this.removeHintFirst = gFirst;
+      this.removeHintLast = gLast;
+    }
     return missing ? { applied, error: 'BLOCK_NOT_FOUND' } : { applied };
   }
 
