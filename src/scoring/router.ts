@@ -389,6 +389,19 @@ export class Router {
    * Picks the endpoint for a request (DESIGN §6): overlap from the index (and approximate /
    * overlay records), load from pushed metrics and predicted load, then the configured policy.
    *
+   * Cost per candidate `w` (policy `'cost'`, lower wins), with `n` prompt blocks and overlap `o`:
+   * - `activePrefillTokens(w)` = max(fresh pushed `activePrefillTokens`, predicted uncached prefill
+   *   tokens of tracked requests not yet marked prefill-complete);
+   * - `activeBlocks(w)` = max(fresh pushed `activeDecodeBlocks` ?? `kvActiveBlocks`, predicted unique
+   *   blocks of tracked requests). The max: the engine has not yet counted what was routed since its
+   *   last push, and predicted load does not see other routers' requests;
+   * - `prefillBlocks` = max(0, (activePrefillTokens + promptTokens)/B − credit(o by tier));
+   * - `decodeBlocks` = activeBlocks + (n − o): cached blocks are shared, only the uncached tail adds
+   *   KV pages. This is the reading under which DESIGN §6's example holds (w1: 2 active + 8 new = 10).
+   * - `cost` = prefillLoadScale · prefillBlocks + decodeBlocks.
+   * Decode-role picks ignore overlap in both terms (no credit, all n blocks new).
+   * Stale metrics (older than `metricsStalenessMs`) are ignored: the worker is scored on predicted load.
+   *
    * Returns `{ ok: true, … }` with the pick, or `{ ok: false, reason, status }` when no worker can
    * take it: answer HTTP `status` (503, or 529 when every eligible worker is busy). With a
    * `requestId` the request joins its worker's predicted load until {@link Router.free}.
