@@ -57,6 +57,10 @@ const base = rows[0]![1].p50Us;
 for (const [name, s] of rows) {
   console.log(`${name.padEnd(34)} p50 ${s.p50Us.toFixed(1).padStart(7)} µs  p99 ${s.p99Us.toFixed(1).padStart(7)} µs  (${(s.p50Us / base).toFixed(2)}× findMatches p50)`);
 }
-t = performance.now();
+// Approximate mode on the same prompts: every worker without KV events, records from earlier picks.
+const approx = await createRouter({ blockSize: B, kvEvents: false });
+for (let w = 0; w < W; w++) approx.addWorker({ workerId: fleet.workerId(w) });
+const a = measureLatency((i) => void approx.pickEndpoint({ tokens: tokens[i % n]! }), opts);
+console.log(`${'approximate pickEndpoint'.padEnd(34)} p50 ${a.p50Us.toFixed(1).padStart(7)} µs  p99 ${a.p99Us.toFixed(1).padStart(7)} µs`);
 const r = router.pickEndpoint({ tokens: tokens[0]! });
 if (r.ok) console.log(`sample pick: ${r.workerId} overlap ${r.overlapBlocks}/${r.promptBlocks}, ${r.candidates.length} candidates`);
