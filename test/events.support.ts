@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { KvEvent } from '../src/radix/types.js';
 import { encodeVllmBatch, type VllmEngineEvent } from '../src/events/index.js';
+import { mulberry32 as rng } from './helpers/prng.js';
 
 export interface VllmFixture {
   name: string;
@@ -30,17 +31,7 @@ export function fixtureShape(e: KvEvent): Record<string, unknown> {
   };
 }
 
-/** A deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as rng } from './helpers/prng.js';
 
 export function randomU64(r: () => number): bigint {
   return (BigInt(Math.floor(r() * 2 ** 32)) << 32n) | BigInt(Math.floor(r() * 2 ** 32));

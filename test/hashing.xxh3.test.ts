@@ -2,6 +2,7 @@ import xxhash from 'xxhash-wasm';
 import { describe, expect, it } from 'vitest';
 import { xxh3_64, xxh64 } from '../src/hashing/index.js';
 import { referenceXxh3_64 } from './reference/xxh3.js';
+import { mulberry32 as prng } from './helpers/prng.js';
 
 /**
  * Known answers from the reference C xxHash (through @node-rs/xxhash 1.7.8, run once by hand):
@@ -96,17 +97,6 @@ function patternBytes(length: number): Uint8Array {
   return bytes;
 }
 
-/** mulberry32: a small seeded PRNG so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const u32 = (next: () => number): number => Math.floor(next() * 4294967296);
 const u64 = (next: () => number): bigint => (BigInt(u32(next)) << 32n) | BigInt(u32(next));

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import type { KvEvent, Tier } from '../../src/radix/types.js';
 import type { LiteralModel } from './literal-model.js';
+import { mulberry32 as prng } from './prng.js';
 
 const U64 = (1n << 64n) - 1n;
 
@@ -165,17 +166,7 @@ function derive(parent: bigint, tokensHash: bigint, salt: number): bigint {
   return x ^ (x >> 31n);
 }
 
-/** Small deterministic PRNG (mulberry32) for queries. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as prng } from './prng.js';
 
 /**
  * Turns abstract steps into concrete actions. It remembers what each cache stored (from accepted

@@ -13,6 +13,7 @@ import type { KvEvent, StoredEvent } from '../../src/radix/types.js';
 import type { MessageMeta } from '../../src/events/types.js';
 import type { MessageSink, ResyncRequest } from '../../src/events/transport-types.js';
 import { ReferenceIndex } from '../reference/index.js';
+import { mulberry32 as rng } from './prng.js';
 
 /** One generated event and its wire bytes. */
 export interface WorkItem {
@@ -24,17 +25,7 @@ export interface WorkItem {
   path?: bigint[];
 }
 
-/** Small deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as rng } from './prng.js';
 
 /** Dynamo RouterEvent JSON of one event. */
 export function routerEventJson(workerId: string, eventId: number, event: KvEvent): string {
