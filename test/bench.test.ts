@@ -14,7 +14,7 @@ import { Fleet } from '../bench/workloads/fleet.js';
 import { LoadCappedPolicy, MooncakeBlocks, SimWorker, readTrace } from '../bench/workloads/mooncake.js';
 import { ReferenceIndex } from './reference/index.js';
 
-const TRACE = new URL('../../shared/data/mooncake_conversation_trace.jsonl', import.meta.url).pathname;
+const TRACE = new URL('./fixtures/mooncake-conversation-head.jsonl', import.meta.url).pathname;
 
 function scoresOf(index: BenchIndex, q: BigUint64Array): string {
   const s = index.findMatches(q);

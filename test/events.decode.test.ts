@@ -37,7 +37,7 @@ function fail(r: DecodeResult): string {
   return r.error.reason;
 }
 
-describe('vLLM fixtures (../shared/fixtures/vllm-kv-events.json)', () => {
+describe('vLLM fixtures (test/fixtures/vllm-kv-events.json, a copy of shared/fixtures)', () => {
   for (const f of loadVllmFixtures()) {
     it(f.name, async () => {
       const hasher = f.routerBlockSize === 4 ? h4 : await createHasher({ blockSize: f.routerBlockSize });

@@ -15,7 +15,7 @@ export interface VllmFixture {
 }
 
 export function loadVllmFixtures(): VllmFixture[] {
-  const path = fileURLToPath(new URL('../../shared/fixtures/vllm-kv-events.json', import.meta.url));
+  const path = fileURLToPath(new URL('./fixtures/vllm-kv-events.json', import.meta.url));
   return (JSON.parse(readFileSync(path, 'utf8')) as { fixtures: VllmFixture[] }).fixtures;
 }
 
