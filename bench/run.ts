@@ -11,7 +11,7 @@ import type { IndexKind } from './baselines/types.js';
 import { hasherCache, type BenchContext } from './lib/context.js';
 import { collectEnv } from './lib/env.js';
 import { loadRadixIndex, loadReferenceIndex, type IndexClass } from './lib/modules.js';
-import { PROFILES, type Profile } from './lib/profiles.js';
+import { PROFILES, type FleetSize, type Profile } from './lib/profiles.js';
 import { progress } from './lib/progress.js';
 import { Results, checkThresholds, readThresholds } from './lib/results.js';
 import { fullGc } from './lib/timer.js';
@@ -31,10 +31,12 @@ interface Args {
   trace: string;
   only: Set<Suite>;
   impls: Set<string>;
+  /** Fleet sizes replacing the profile's (`--fleet`). */
+  fleets?: FleetSize[];
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`${msg}\nusage: run.js [--profile ci|quick|full] [--json FILE] [--check THRESHOLDS] [--trace PATH] [--only ${SUITES.join(',')}] [--impls ours,reference,naive,inverted]\n`);
+  process.stderr.write(`${msg}\nusage: run.js [--profile ci|quick|full] [--json FILE] [--check THRESHOLDS] [--trace PATH] [--only ${SUITES.join(',')}] [--impls ours,reference,naive,inverted] [--fleet WxCxB[,WxCxB…]]\n`);
   process.exit(2);
 }
 
@@ -59,6 +61,12 @@ function parseArgs(argv: string[]): Args {
       const list = val().split(',');
       for (const s of list) if (!['ours', 'reference', 'naive', 'inverted'].includes(s)) usage(`unknown implementation ${s}`);
       args.impls = new Set(list);
+    } else if (a === '--fleet') {
+      args.fleets = val().split(',').map((spec) => {
+        const m = /^(\d+)x(\d+)x(\d+)$/.exec(spec);
+        if (m === null) usage(`--fleet wants WORKERSxBLOCKSxBLOCKSIZE, e.g. 256x32768x16; got ${spec}`);
+        return { workers: Number(m[1]), blocksPerWorker: Number(m[2]), blockSize: Number(m[3]) };
+      });
     } else usage(`unknown argument ${a}`);
   }
   return args;
@@ -66,7 +74,8 @@ function parseArgs(argv: string[]): Args {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const profile = PROFILES[args.profile];
+  // --fleet replaces the profile's fleet sizes (the first is the primary one, as in the profiles).
+  const profile = args.fleets === undefined ? PROFILES[args.profile] : { ...PROFILES[args.profile], fleets: args.fleets };
   const started = process.hrtime.bigint();
   const env = collectEnv(profile.name, process.argv.slice(2));
   if (!env.gcExposed) progress('warning: run node with --expose-gc (npm run bench does) or bytesPerEntry is not measured');
