@@ -19,19 +19,12 @@
  *
  * @module
  */
+import { bestColumn, CANON, CHUNK_SIZES, HolderPool, MAX_SLOTS, NAME_MAX, NAME_ONE, popcount3, SLOT_MASK, TIER_SHIFT, tiersOf } from './holders.js';
 import { MatchScores } from './scores.js';
 import { growI32, growU32, growU8, mix3, pow2AtLeast } from './tables.js';
 import type { ApplyResult, FindMatchesOptions, IndexStats, KvEvent, OverlapScores, WorkerKey } from './types.js';
 import { checkRank, checkTier, checkU64, checkWorkerId, describe, isU64 } from './validate.js';
 import { decodeSnapshot, encodeSnapshot, type SnapshotParts } from './snapshot.js';
-
-const SLOT_MASK = 0xffff;
-const TIER_SHIFT = 16;
-const CANON = 1 << 19;
-const NAME_ONE = 1 << 20;
-const NAME_MAX = 2047;
-const MAX_SLOTS = 0x10000;
-const NONE = 0xffffffff;
 
 /** Name kinds of a stored block, decided before anything changes. */
 const K_BOUND = 0; // the cache already names this path so
@@ -45,19 +38,6 @@ export interface RadixIndexOptions {
   initialBlocks?: number;
   /** Nodes to reserve room for up front (grows as needed). */
   initialNodes?: number;
-}
-
-function tiersOf(v: number): number {
-  return (v >>> TIER_SHIFT) & 7;
-}
-
-/** The best tier of a non-empty tier mask as a column 1..3 (device, host, disk). */
-function bestColumn(t: number): number {
-  return (t & 1) !== 0 ? 1 : (t & 2) !== 0 ? 2 : 3;
-}
-
-function popcount3(t: number): number {
-  return (t & 1) + ((t >> 1) & 1) + ((t >> 2) & 1);
 }
 
 /**
@@ -89,9 +69,7 @@ export class RadixIndex {
   private freeBlocks = 0;
 
   // Holder lists.
-  private hp: Uint32Array;
-  private hTop = 0;
-  private readonly hFree = new Int32Array(17).fill(-1);
+  private readonly holders: HolderPool;
 
   // Child table (node ids, -1 empty), global name table (block ids), per-cache alias names (4 words a row).
   private ct: Int32Array;
@@ -154,7 +132,7 @@ export class RadixIndex {
     this.cLo = new Uint32Array(blocks);
     this.cHi = new Uint32Array(blocks);
     this.bCanon = new Uint8Array(blocks);
-    this.hp = new Uint32Array(nodes * 2);
+    this.holders = new HolderPool(nodes * 2);
     this.ct = new Int32Array(nodes * 2).fill(-1);
     this.gt = new Int32Array(blocks * 2).fill(-1);
     this.et = new Int32Array(64).fill(-1);
@@ -304,7 +282,7 @@ export class RadixIndex {
     for (let s = 0; s < this.slotPaths.length; s++) if (this.slotLive[s]) entries += this.slotPaths[s]!;
     const arrays = [
       this.nStart, this.nLen, this.nParent, this.nKids, this.nHOff, this.nHLen, this.nHCap,
-      this.bLo, this.bHi, this.bNode, this.cLo, this.cHi, this.bCanon, this.hp, this.ct, this.gt, this.et,
+      this.bLo, this.bHi, this.bNode, this.cLo, this.cHi, this.bCanon, this.holders.words, this.ct, this.gt, this.et,
     ];
     let bytes = 0;
     for (const a of arrays) bytes += a.byteLength;
@@ -459,7 +437,7 @@ export class RadixIndex {
       let node = -1;
       if (parentPos >= 0) {
         const p = this.bNode[parentPos]!;
-        if (this.nKids[p] === 0 && this.nStart[p]! + this.nLen[p]! === first && this.nHLen[p] === 1 && this.hp[this.nHOff[p]!] === v) {
+        if (this.nKids[p] === 0 && this.nStart[p]! + this.nLen[p]! === first && this.nHLen[p] === 1 && this.holders.words[this.nHOff[p]!] === v) {
           node = p;
           this.nLen[p] += len;
         }
@@ -476,8 +454,8 @@ export class RadixIndex {
         this.nLen[node] = len;
         this.nParent[node] = parentPos;
         this.nKids[node] = 0;
-        const off = this.hAlloc(0);
-        this.hp[off] = v;
+        const off = this.holders.alloc(0);
+        this.holders.words[off] = v;
         this.nHOff[node] = off;
         this.nHLen[node] = 1;
         this.nHCap[node] = 0;
@@ -668,7 +646,7 @@ export class RadixIndex {
       if (this.nLen[n] === 0) continue;
       const i = this.hFind(n, s);
       if (i < 0) continue;
-      dropped += popcount3(tiersOf(this.hp[i]!)) * this.nLen[n]!;
+      dropped += popcount3(tiersOf(this.holders.words[i]!)) * this.nLen[n]!;
       this.setHolder(n, s, 0);
       touched.push(n);
     }
@@ -731,8 +709,8 @@ export class RadixIndex {
     this.nKids[n] = 1;
     const hl = this.nHLen[n]!;
     const cap = this.nHCap[n]!;
-    const off = this.hAlloc(cap);
-    this.hp.copyWithin(off, this.nHOff[n]!, this.nHOff[n]! + hl);
+    const off = this.holders.alloc(cap);
+    this.holders.words.copyWithin(off, this.nHOff[n]!, this.nHOff[n]! + hl);
     this.nHOff[t] = off;
     this.nHLen[t] = hl;
     this.nHCap[t] = cap;
@@ -766,7 +744,7 @@ export class RadixIndex {
     this.bNode.fill(p, st, st + len);
     this.nLen[p] += len;
     this.nKids[p] = this.nKids[z]!;
-    this.hRelease(this.nHOff[z]!, this.nHCap[z]!);
+    this.holders.release(this.nHOff[z]!, this.nHCap[z]!);
     this.releaseNode(z);
   }
 
@@ -786,7 +764,7 @@ export class RadixIndex {
       this.bNode.fill(-1, st, st + len);
       this.freeBlocks += len;
       const pb = this.nParent[x]!;
-      this.hRelease(this.nHOff[x]!, this.nHCap[x]!);
+      this.holders.release(this.nHOff[x]!, this.nHCap[x]!);
       this.releaseNode(x);
       if (pb < 0) {
         this.rootKids--;
@@ -911,22 +889,11 @@ export class RadixIndex {
 
   /** Absolute position of slot `s` in node `n`'s holder list, or ~insertion point. */
   private hFind(n: number, s: number): number {
-    const hp = this.hp;
-    let lo = this.nHOff[n]!;
-    let hi = lo + this.nHLen[n]! - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const x = hp[mid]! & SLOT_MASK;
-      if (x < s) lo = mid + 1;
-      else if (x > s) hi = mid - 1;
-      else return mid;
-    }
-    return ~lo;
+    return this.holders.find(this.nHOff[n]!, this.nHLen[n]!, s);
   }
 
   private holderValue(n: number, s: number): number {
-    const i = this.hFind(n, s);
-    return i >= 0 ? this.hp[i]! : 0;
+    return this.holders.valueOf(this.nHOff[n]!, this.nHLen[n]!, s);
   }
 
   private setHolder(n: number, s: number, v: number): void {
@@ -934,9 +901,9 @@ export class RadixIndex {
     const off = this.nHOff[n]!;
     const len = this.nHLen[n]!;
     if (i >= 0) {
-      if (v !== 0) this.hp[i] = v;
+      if (v !== 0) this.holders.words[i] = v;
       else {
-        this.hp.copyWithin(i, i + 1, off + len);
+        this.holders.words.copyWithin(i, i + 1, off + len);
         this.nHLen[n] = len - 1;
       }
       return;
@@ -945,48 +912,24 @@ export class RadixIndex {
     const pos = ~i;
     const cap = this.nHCap[n]!;
     if (len === 1 << cap) {
-      const nOff = this.hAlloc(cap + 1);
-      const hp = this.hp;
+      const nOff = this.holders.alloc(cap + 1);
+      const hp = this.holders.words;
       hp.copyWithin(nOff, off, pos);
       hp[nOff + (pos - off)] = v;
       hp.copyWithin(nOff + (pos - off) + 1, pos, off + len);
-      this.hRelease(off, cap);
+      this.holders.release(off, cap);
       this.nHOff[n] = nOff;
       this.nHCap[n] = cap + 1;
     } else {
-      this.hp.copyWithin(pos + 1, pos, off + len);
-      this.hp[pos] = v;
+      this.holders.words.copyWithin(pos + 1, pos, off + len);
+      this.holders.words[pos] = v;
     }
     this.nHLen[n] = len + 1;
   }
 
   private holdersEqual(a: number, b: number): boolean {
     const len = this.nHLen[a]!;
-    if (len !== this.nHLen[b]) return false;
-    const hp = this.hp;
-    const oa = this.nHOff[a]!;
-    const ob = this.nHOff[b]!;
-    for (let i = 0; i < len; i++) if (hp[oa + i] !== hp[ob + i]) return false;
-    return true;
-  }
-
-  private hAlloc(capLog: number): number {
-    const head = this.hFree[capLog]!;
-    if (head >= 0) {
-      const next = this.hp[head]!;
-      this.hFree[capLog] = next === NONE ? -1 : next;
-      return head;
-    }
-    const off = this.hTop;
-    this.hTop += 1 << capLog;
-    if (this.hTop > this.hp.length) this.hp = growU32(this.hp, pow2AtLeast(this.hTop, this.hp.length * 2));
-    return off;
-  }
-
-  private hRelease(off: number, capLog: number): void {
-    const head = this.hFree[capLog]!;
-    this.hp[off] = head < 0 ? NONE : head;
-    this.hFree[capLog] = off;
+    return len === this.nHLen[b] && this.holders.equal(this.nHOff[a]!, this.nHOff[b]!, len);
   }
 
   // ───────────────────────────── hash tables ─────────────────────────────
@@ -1235,7 +1178,7 @@ export class RadixIndex {
     const cnt = this.mCount;
     const mark = this.mMark;
     const tierOf = this.mTier;
-    const hp = this.hp;
+    const hp = this.holders.words;
     const bLo = this.bLo;
     const bHi = this.bHi;
     let c = count > 0 ? this.ctLookup(-1, q[0]!, q[1]!) : -1;
@@ -1332,13 +1275,13 @@ export class RadixIndex {
     const nt = this.nodeTop;
     const bt = this.poolTop;
     return {
-      scalars: [this.nodeTop, this.nodeFree, this.liveNodes, this.rootKids, this.poolTop, this.freeBlocks, this.hTop, this.ctCount, this.gtCount, this.etCount],
-      hFree: this.hFree,
+      scalars: [this.nodeTop, this.nodeFree, this.liveNodes, this.rootKids, this.poolTop, this.freeBlocks, this.holders.top, this.ctCount, this.gtCount, this.etCount],
+      hFree: this.holders.free,
       i32: [
         this.nStart.subarray(0, nt), this.nLen.subarray(0, nt), this.nParent.subarray(0, nt), this.nKids.subarray(0, nt),
         this.nHOff.subarray(0, nt), this.nHLen.subarray(0, nt), this.bNode.subarray(0, bt), this.ct, this.gt, this.et,
       ],
-      u32: [this.bLo.subarray(0, bt), this.bHi.subarray(0, bt), this.cLo.subarray(0, bt), this.cHi.subarray(0, bt), this.hp.subarray(0, this.hTop)],
+      u32: [this.bLo.subarray(0, bt), this.bHi.subarray(0, bt), this.cLo.subarray(0, bt), this.cHi.subarray(0, bt), this.holders.words.subarray(0, this.holders.top)],
       u8: [this.nHCap.subarray(0, nt), this.bCanon.subarray(0, bt)],
       slots,
     };
@@ -1348,7 +1291,7 @@ export class RadixIndex {
     const fail = (what: string): never => {
       throw new Error(`RadixIndex.restore: invalid snapshot (${what})`);
     };
-    if (p.scalars.length !== 10 || p.i32.length !== 10 || p.u32.length !== 5 || p.u8.length !== 2 || p.hFree.length !== 17) fail('section counts');
+    if (p.scalars.length !== 10 || p.i32.length !== 10 || p.u32.length !== 5 || p.u8.length !== 2 || p.hFree.length !== CHUNK_SIZES) fail('section counts');
     const [nodeTop, nodeFree, liveNodes, rootKids, poolTop, freeBlocks, hTop, ctCount, gtCount, etCount] = p.scalars as [
       number, number, number, number, number, number, number, number, number, number,
     ];
@@ -1378,7 +1321,7 @@ export class RadixIndex {
     this.bCanon = growU8(bCanon, blockCap);
     this.bNode = new Int32Array(blockCap).fill(-1);
     this.bNode.set(bNode);
-    this.hp = growU32(hp, pow2AtLeast(Math.max(hTop, 1), 512));
+    this.holders.load(hp, hTop, p.hFree);
     this.ct = ct.slice();
     this.gt = gt.slice();
     this.et = et.slice();
@@ -1388,11 +1331,9 @@ export class RadixIndex {
     this.rootKids = rootKids;
     this.poolTop = poolTop;
     this.freeBlocks = freeBlocks;
-    this.hTop = hTop;
     this.ctCount = ctCount;
     this.gtCount = gtCount;
     this.etCount = etCount;
-    this.hFree.set(p.hFree);
     for (let s = 0; s < p.slots.length; s++) {
       const row = p.slots[s];
       if (row === null || row === undefined) {
@@ -1435,7 +1376,7 @@ export class RadixIndex {
    * @internal
    */
   verify(): void {
-    if (!(this.nodeTop >= 0 && this.poolTop >= 0 && this.hTop >= 0 && this.nodeTop <= this.nStart.length)) broken('counts');
+    if (!(this.nodeTop >= 0 && this.poolTop >= 0 && this.holders.top >= 0 && this.nodeTop <= this.nStart.length)) broken('counts');
     const paths = this.verifyNodes();
     this.verifyFreeLists();
     this.verifyNames();
@@ -1447,7 +1388,8 @@ export class RadixIndex {
     const nodeTop = this.nodeTop;
     const poolTop = this.poolTop;
     const slotCount = this.slotLive.length;
-    const { nStart, nLen, nParent, nHOff, nHLen, nHCap, bNode, hp } = this;
+    const { nStart, nLen, nParent, nHOff, nHLen, nHCap, bNode } = this;
+    const hp = this.holders.words;
     const kids = new Int32Array(nodeTop);
     const paths = new Float64Array(slotCount);
     let rootKids = 0;
@@ -1472,7 +1414,7 @@ export class RadixIndex {
       const off = nHOff[n]!;
       const hl = nHLen[n]!;
       const cap = nHCap[n]!;
-      if (cap > 16 || hl < 0 || hl > 1 << cap || off < 0 || off + (1 << cap) > this.hTop) broken('holder list bounds');
+      if (cap > 16 || hl < 0 || hl > 1 << cap || off < 0 || off + (1 << cap) > this.holders.top) broken('holder list bounds');
       let prev = -1;
       for (let i = off; i < off + hl; i++) {
         const v = hp[i]!;
@@ -1512,12 +1454,11 @@ export class RadixIndex {
       if (n < 0 || n >= this.nodeTop || this.nLen[n] !== 0 || ++freeNodes > this.nodeTop) broken('node free list');
     }
     if (freeNodes + this.liveNodes !== this.nodeTop) broken('node free list length');
-    for (let c = 0; c < 17; c++) {
+    for (let c = 0; c < CHUNK_SIZES; c++) {
       let steps = 0;
-      for (let o = this.hFree[c]!; o !== -1; ) {
-        if (o < 0 || o + (1 << c) > this.hTop || ++steps > this.hTop) broken('holder free list');
-        const next = this.hp[o]!;
-        o = next === NONE ? -1 : next;
+      for (let o = this.holders.free[c]!; o !== -1; ) {
+        if (o < 0 || o + (1 << c) > this.holders.top || ++steps > this.holders.top) broken('holder free list');
+        o = this.holders.nextFree(o);
       }
     }
   }
