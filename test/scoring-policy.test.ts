@@ -170,27 +170,24 @@ describe('PromptMemory (approximate records)', () => {
     return keys;
   }
 
-  it('binary-search overlap equals a linear walk, also under LRU eviction and TTL expiry', () => {
+  it('one-walk overlap equals a linear walk of held blocks, also under LRU eviction and TTL expiry', () => {
     let now = 0;
     const random = seeded(21);
     for (const maxBlocks of [1 << 20, 40]) {
       const memory = new PromptMemory(1_000, maxBlocks, () => now);
-      const walk = (keys: Uint32Array, n: number) => {
+      const walk = (slot: number, keys: Uint32Array, n: number) => {
         let d = 0;
-        // A linear walk through the same cache (has() only, no recency change).
-        const cache = (memory as unknown as { caches: Array<{ has(k: number): boolean } | undefined> }).caches[0];
-        if (cache === undefined) return 0;
-        while (d < n && cache.has((keys[2 * d + 1]! & 0x1fffff) * 4294967296 + keys[2 * d]!)) d++;
+        while (d < n && memory.holds(slot, keys[2 * d]!, keys[2 * d + 1]!)) d++;
         return d;
       };
       for (let step = 0; step < 400; step++) {
         const n = 1 + Math.floor(random() * 30);
         const branches = Array.from({ length: n }, () => (random() < 0.8 ? 0 : Math.floor(random() * 3)));
         const keys = chain(branches);
-        if (random() < 0.5) memory.record(0, keys, n);
+        if (random() < 0.5) memory.record(step % 3, keys, n);
         now += Math.floor(random() * 40);
         const probe = chain(Array.from({ length: 30 }, (_, i) => branches[i] ?? 0));
-        expect(memory.overlap(0, probe, 30)).toBe(walk(probe, 30));
+        for (let slot = 0; slot < 3; slot++) expect(memory.overlap(slot, probe, 30)).toBe(walk(slot, probe, 30));
       }
     }
     const memory = new PromptMemory(1_000, 100, () => now);
@@ -199,5 +196,57 @@ describe('PromptMemory (approximate records)', () => {
     expect(memory.overlap(0, keys, 4)).toBe(4);
     now += 1_001;
     expect(memory.overlap(0, keys, 4)).toBe(0);
+    expect(memory.totalSize()).toBe(0);
+  });
+
+  it('matches a model of plain records (Map) under random picks, refreshes and expiry', () => {
+    const ttl = 500;
+    for (const seed of [1, 2, 3, 4]) {
+      let now = seed === 1 ? 0 : 1_000 * seed; // clock 0 is a special case for lru-cache
+      const random = seeded(100 + seed);
+      const slots = 5;
+      const memory = new PromptMemory(ttl, 1 << 20, () => now);
+      /** Model: (slot, deepest-key) → the record's keys and TTL start. */
+      const model = new Map<string, { slot: number; keys: string[]; start: number }>();
+      const keyStr = (keys: Uint32Array, i: number) => `${keys[2 * i]}:${keys[2 * i + 1]}`;
+      const modelDepth = (slot: number, keys: Uint32Array, n: number) => {
+        const held = new Set<string>();
+        for (const r of model.values()) if (r.slot === slot && now - r.start <= ttl) for (const k of r.keys) held.add(k);
+        let d = 0;
+        while (d < n && held.has(keyStr(keys, d))) d++;
+        return d;
+      };
+      const prompts: number[][] = [];
+      for (let step = 0; step < 600; step++) {
+        // Prompts share prefixes: extend, truncate or vary an earlier one, or start afresh.
+        let branches: number[];
+        const base = prompts.length > 0 ? prompts[Math.floor(random() * prompts.length)]! : [];
+        const r = random();
+        if (r < 0.3 || base.length === 0) branches = Array.from({ length: 1 + Math.floor(random() * 12) }, () => Math.floor(random() * 2));
+        else if (r < 0.6) branches = base.slice(0, 1 + Math.floor(random() * base.length));
+        else if (r < 0.8) branches = [...base, ...Array.from({ length: 1 + Math.floor(random() * 5) }, () => Math.floor(random() * 2))];
+        else branches = base.slice();
+        prompts.push(branches);
+        const keys = chain(branches);
+        const n = branches.length;
+        if (random() < 0.6) {
+          const slot = Math.floor(random() * slots);
+          memory.record(slot, keys, n);
+          model.set(`${slot}/${keyStr(keys, n - 1)}`, { slot, keys: Array.from({ length: n }, (_, i) => keyStr(keys, i)), start: now });
+        }
+        now += random() < 0.1 ? Math.floor(random() * 600) : Math.floor(random() * 30);
+        const probe = chain([...branches, 0, 1, 0]);
+        memory.match(probe, n + 3);
+        for (let slot = 0; slot < slots; slot++) expect(memory.depth(slot)).toBe(modelDepth(slot, probe, n + 3));
+        if (step % 50 === 0) {
+          const slot = Math.floor(random() * slots);
+          memory.clearSlot(slot);
+          for (const [k, rec] of model) if (rec.slot === slot) model.delete(k);
+        }
+      }
+      now += ttl + 1;
+      memory.purgeStale();
+      expect(memory.totalSize()).toBe(0);
+    }
   });
 });

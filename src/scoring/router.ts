@@ -643,11 +643,14 @@ export class Router {
     if (!memories) return;
     const table = this.table;
     const overlap = s.overlapBlocks;
+    // One walk of the prompt per memory gives every slot's overlap.
+    if (this.anyApproximate) this.approx.match(keys, count);
+    this.overlay?.match(keys, count);
     for (let i = 0; i < s.n; i++) {
       const slot = s.slot[i]!;
       const memory = table.slotKvEvents[slot] === 0 ? this.approx : this.overlay;
       if (memory === undefined) continue;
-      const d = memory.overlap(slot, keys, count);
+      const d = memory.depth(slot);
       if (d > overlap[i]!) {
         // Blocks beyond the exact run count as device blocks.
         s.device[i] = s.device[i]! + (d - overlap[i]!);
@@ -703,8 +706,9 @@ export class Router {
     if (count === 0) return;
     this.keys = keys;
     this.keyCount = count;
+    this.approx.match(keys, count);
     for (let i = 0; i < s.n; i++) {
-      const d = this.approx.overlap(s.slot[i]!, keys, count);
+      const d = this.approx.depth(s.slot[i]!);
       s.overlapBlocks[i] = d;
       s.device[i] = d;
     }
@@ -854,7 +858,8 @@ export class Router {
     writeGauge(out, 'kvrouter_index_nodes', 'Index tree nodes in use.', stats.nodes);
     writeGauge(out, 'kvrouter_index_entries', '(worker, block) entries held by the index.', stats.entries);
     writeGauge(out, 'kvrouter_index_bytes', 'Bytes of typed-array storage reserved by the index.', stats.bytes);
-    writeGauge(out, 'kvrouter_approximate_blocks', 'Blocks remembered by approximate mode (expired ones may linger until touched).', this.approx.totalSize());
+    this.approx.purgeStale();
+    writeGauge(out, 'kvrouter_approximate_blocks', '(worker, block) entries remembered by approximate mode.', this.approx.totalSize());
     writeGauge(out, 'kvrouter_workers', 'Registered caches (worker, dpRank).', this.table.size);
     writeGauge(out, 'kvrouter_active_requests', 'Requests tracked in predicted load.', this.load.activeRequests);
     let stale = 0;
