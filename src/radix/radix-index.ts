@@ -20,6 +20,8 @@
  * @module
  */
 import { bestColumn, CANON, CHUNK_SIZES, HolderPool, MAX_SLOTS, NAME_MAX, NAME_ONE, popcount3, SLOT_MASK, TIER_SHIFT, tiersOf } from './holders.js';
+import { BlockPool } from './block-pool.js';
+import { NodeTable } from './nodes.js';
 import { MatchScores } from './scores.js';
 import { growI32, growU32, growU8, mix3, pow2AtLeast } from './tables.js';
 import type { ApplyResult, FindMatchesOptions, IndexStats, KvEvent, OverlapScores, WorkerKey } from './types.js';
@@ -45,28 +47,8 @@ export interface RadixIndexOptions {
  * Semantics: docs/INDEX-SEMANTICS.md.
  */
 export class RadixIndex {
-  // Nodes.
-  private nStart: Int32Array;
-  private nLen: Int32Array;
-  private nParent: Int32Array;
-  private nKids: Int32Array;
-  private nHOff: Int32Array;
-  private nHLen: Int32Array;
-  private nHCap: Uint8Array;
-  private nodeTop = 0;
-  private nodeFree = -1;
-  private liveNodes = 0;
-  private rootKids = 0;
-
-  // Block pool.
-  private bLo: Uint32Array;
-  private bHi: Uint32Array;
-  private bNode: Int32Array;
-  private cLo: Uint32Array;
-  private cHi: Uint32Array;
-  private bCanon: Uint8Array;
-  private poolTop = 0;
-  private freeBlocks = 0;
+  private readonly nodes: NodeTable;
+  private readonly blocks: BlockPool;
 
   // Holder lists.
   private readonly holders: HolderPool;
@@ -119,19 +101,8 @@ export class RadixIndex {
     if (typeof options !== 'object' || options === null) throw new TypeError(`options: expected an object, got ${describe(options)}`);
     const blocks = pow2AtLeast(checkRank(options.initialBlocks, 'options.initialBlocks'), 1024);
     const nodes = pow2AtLeast(checkRank(options.initialNodes, 'options.initialNodes'), 256);
-    this.nStart = new Int32Array(nodes);
-    this.nLen = new Int32Array(nodes);
-    this.nParent = new Int32Array(nodes);
-    this.nKids = new Int32Array(nodes);
-    this.nHOff = new Int32Array(nodes);
-    this.nHLen = new Int32Array(nodes);
-    this.nHCap = new Uint8Array(nodes);
-    this.bLo = new Uint32Array(blocks);
-    this.bHi = new Uint32Array(blocks);
-    this.bNode = new Int32Array(blocks).fill(-1);
-    this.cLo = new Uint32Array(blocks);
-    this.cHi = new Uint32Array(blocks);
-    this.bCanon = new Uint8Array(blocks);
+    this.nodes = new NodeTable(nodes);
+    this.blocks = new BlockPool(blocks);
     this.holders = new HolderPool(nodes * 2);
     this.ct = new Int32Array(nodes * 2).fill(-1);
     this.gt = new Int32Array(blocks * 2).fill(-1);
@@ -280,13 +251,8 @@ export class RadixIndex {
   stats(): IndexStats {
     let entries = 0;
     for (let s = 0; s < this.slotPaths.length; s++) if (this.slotLive[s]) entries += this.slotPaths[s]!;
-    const arrays = [
-      this.nStart, this.nLen, this.nParent, this.nKids, this.nHOff, this.nHLen, this.nHCap,
-      this.bLo, this.bHi, this.bNode, this.cLo, this.cHi, this.bCanon, this.holders.words, this.ct, this.gt, this.et,
-    ];
-    let bytes = 0;
-    for (const a of arrays) bytes += a.byteLength;
-    return { nodes: this.liveNodes, entries, bytes };
+    const bytes = this.nodes.byteLength + this.blocks.byteLength + this.holders.words.byteLength + this.ct.byteLength + this.gt.byteLength + this.et.byteLength;
+    return { nodes: this.nodes.live, entries, bytes };
   }
 
   /** The whole index as one checksummed buffer (typed arrays copied as they are). */
@@ -351,6 +317,9 @@ export class RadixIndex {
     let lastNode = -1; // holder word of `s` on the last node seen (nothing changes while checking)
     let lastValue = 0;
     if (m > 1) this.dupReset(m);
+    // Nothing grows while checking: the columns can be read once.
+    const { node: bNode, canon: bCanon, canonLo: cLo, canonHi: cHi } = this.blocks;
+    const noAliases = this.slotAliases[s] === 0;
     for (let i = 0; i < m; i++) {
       const nLo = ev[2 * i]!;
       const nHi = ev[2 * i + 1]!;
@@ -366,9 +335,9 @@ export class RadixIndex {
         }
       }
       let kind: number;
-      if (q >= 0 && this.slotAliases[s] === 0 && this.bCanon[q] === 1 && this.cLo[q] === nLo && this.cHi[q] === nHi) {
+      if (q >= 0 && noAliases && bCanon[q] === 1 && cLo[q] === nLo && cHi[q] === nHi) {
         // The common case: the name is this block's canonical name (engines name paths alike on every worker).
-        const n = this.bNode[q]!;
+        const n = bNode[q]!;
         if (n !== lastNode) {
           lastNode = n;
           lastValue = this.holderValue(n, s);
@@ -392,7 +361,7 @@ export class RadixIndex {
     let i = 0;
     while (i < k) {
       const b0 = this.evBlock[i]!;
-      const n = this.bNode[b0]!;
+      const n = this.blocks.node[b0]!;
       const kind = this.evKind[i]!;
       const cls = kind === K_BOUND ? 0 : kind === K_ALIAS ? 1 : 2;
       let j = i + 1;
@@ -400,7 +369,7 @@ export class RadixIndex {
         const b = this.evBlock[j]!;
         const kj = this.evKind[j]!;
         const cj = kj === K_BOUND ? 0 : kj === K_ALIAS ? 1 : 2;
-        if (b !== this.evBlock[j - 1]! + 1 || this.bNode[b] !== n || cj !== cls) break;
+        if (b !== this.evBlock[j - 1]! + 1 || this.blocks.node[b] !== n || cj !== cls) break;
         j++;
       }
       const old = this.holderValue(n, s);
@@ -413,7 +382,7 @@ export class RadixIndex {
         if (cls === 2) v |= CANON;
       }
       for (let x = i; x < j; x++) this.bindName(s, x, this.evBlock[x]!);
-      this.updateRange(n, b0 - this.nStart[n]!, b0 - this.nStart[n]! + (j - i), s, v);
+      this.updateRange(n, b0 - this.nodes.start[n]!, b0 - this.nodes.start[n]! + (j - i), s, v);
       i = j;
     }
     if (k === m) return { applied };
@@ -421,11 +390,11 @@ export class RadixIndex {
     // New blocks: appended to the pool as one node per run of the same name kind.
     let parentPos = k > 0 ? this.evBlock[k - 1]! : start;
     if (parentPos >= 0) {
-      const n = this.bNode[parentPos]!;
-      const last = this.nStart[n]! + this.nLen[n]! - 1;
-      if (parentPos < last) this.split(n, parentPos - this.nStart[n]! + 1);
+      const n = this.blocks.node[parentPos]!;
+      const last = this.nodes.start[n]! + this.nodes.len[n]! - 1;
+      if (parentPos < last) this.split(n, parentPos - this.nodes.start[n]! + 1);
     }
-    this.ensureBlocks(m - k);
+    this.blocks.ensure(m - k);
     i = k;
     while (i < m) {
       const kind = this.evKind[i]!;
@@ -433,38 +402,39 @@ export class RadixIndex {
       while (j < m && this.evKind[j] === kind) j++;
       const v = s | (tierBit << TIER_SHIFT) | NAME_ONE | (kind === K_NEWCANON ? CANON : 0);
       const len = j - i;
-      const first = this.poolTop;
+      const first = this.blocks.top;
       let node = -1;
       if (parentPos >= 0) {
-        const p = this.bNode[parentPos]!;
-        if (this.nKids[p] === 0 && this.nStart[p]! + this.nLen[p]! === first && this.nHLen[p] === 1 && this.holders.words[this.nHOff[p]!] === v) {
+        const p = this.blocks.node[parentPos]!;
+        if (this.nodes.kids[p] === 0 && this.nodes.start[p]! + this.nodes.len[p]! === first && this.nodes.hLen[p] === 1 && this.holders.words[this.nodes.hOff[p]!] === v) {
           node = p;
-          this.nLen[p] += len;
+          this.nodes.len[p] += len;
         }
       }
+      const { lo: bLo, hi: bHi, canon: bCanon } = this.blocks;
       for (let x = 0; x < len; x++) {
-        this.bLo[first + x] = tok[2 * (i + x)]!;
-        this.bHi[first + x] = tok[2 * (i + x) + 1]!;
-        this.bCanon[first + x] = 0;
+        bLo[first + x] = tok[2 * (i + x)]!;
+        bHi[first + x] = tok[2 * (i + x) + 1]!;
+        bCanon[first + x] = 0;
       }
-      this.poolTop += len;
+      this.blocks.top += len;
       if (node < 0) {
         node = this.allocNode();
-        this.nStart[node] = first;
-        this.nLen[node] = len;
-        this.nParent[node] = parentPos;
-        this.nKids[node] = 0;
+        this.nodes.start[node] = first;
+        this.nodes.len[node] = len;
+        this.nodes.parent[node] = parentPos;
+        this.nodes.kids[node] = 0;
         const off = this.holders.alloc(0);
         this.holders.words[off] = v;
-        this.nHOff[node] = off;
-        this.nHLen[node] = 1;
-        this.nHCap[node] = 0;
-        this.bNode.fill(node, first, first + len);
+        this.nodes.hOff[node] = off;
+        this.nodes.hLen[node] = 1;
+        this.nodes.hCap[node] = 0;
+        this.blocks.node.fill(node, first, first + len);
         this.ctInsert(node);
-        if (parentPos >= 0) this.nKids[this.bNode[parentPos]!]++;
-        else this.rootKids++;
+        if (parentPos >= 0) this.nodes.kids[this.blocks.node[parentPos]!]++;
+        else this.nodes.rootKids++;
       } else {
-        this.bNode.fill(node, first, first + len);
+        this.blocks.node.fill(node, first, first + len);
       }
       for (let x = i; x < j; x++) this.bindName(s, x, first + (x - i));
       parentPos = first + len - 1;
@@ -479,9 +449,9 @@ export class RadixIndex {
   private bindName(s: number, i: number, b: number): void {
     const kind = this.evKind[i]!;
     if (kind === K_NEWCANON) {
-      this.cLo[b] = this.ev32[2 * i]!;
-      this.cHi[b] = this.ev32[2 * i + 1]!;
-      this.bCanon[b] = 1;
+      this.blocks.canonLo[b] = this.ev32[2 * i]!;
+      this.blocks.canonHi[b] = this.ev32[2 * i + 1]!;
+      this.blocks.canon[b] = 1;
       this.gInsert(b);
     } else if (kind === K_ALIAS) {
       this.eInsert(s, this.ev32[2 * i]!, this.ev32[2 * i + 1]!, b);
@@ -496,7 +466,7 @@ export class RadixIndex {
     }
     const g = this.gLookup(lo, hi);
     if (g >= 0) {
-      const v = this.holderValue(this.bNode[g]!, s);
+      const v = this.holderValue(this.blocks.node[g]!, s);
       if ((v & CANON) !== 0) return g === q ? K_BOUND : -1;
       if (g === q) {
         if (v >>> 20 >= NAME_MAX) throw new RangeError(`names: more than ${NAME_MAX} block hashes name one path of one cache`);
@@ -504,20 +474,22 @@ export class RadixIndex {
       }
       return K_ALIAS;
     }
-    if (q < 0 || this.bCanon[q] === 0) return K_NEWCANON;
+    if (q < 0 || this.blocks.canon[q] === 0) return K_NEWCANON;
     return K_ALIAS;
   }
 
   /** The block following `pos` (-1: root) on tokens hash (lo, hi), or -1. */
   private step(pos: number, lo: number, hi: number): number {
     if (pos >= 0) {
-      const n = this.bNode[pos]!;
-      if (pos < this.nStart[n]! + this.nLen[n]! - 1) {
-        return this.bLo[pos + 1] === lo && this.bHi[pos + 1] === hi ? pos + 1 : -1;
+      const blocks = this.blocks;
+      const nodes = this.nodes;
+      const n = blocks.node[pos]!;
+      if (pos < nodes.start[n]! + nodes.len[n]! - 1) {
+        return blocks.lo[pos + 1] === lo && blocks.hi[pos + 1] === hi ? pos + 1 : -1;
       }
     }
     const c = this.ctLookup(pos, lo, hi);
-    return c < 0 ? -1 : this.nStart[c]!;
+    return c < 0 ? -1 : this.nodes.start[c]!;
   }
 
   /** Finds the block cache `s` names (lo, hi) into `resBlock`/`resKind` (1 canonical, 2 alias). */
@@ -531,7 +503,7 @@ export class RadixIndex {
       }
     }
     const g = this.gLookup(lo, hi);
-    if (g >= 0 && (this.holderValue(this.bNode[g]!, s) & CANON) !== 0) {
+    if (g >= 0 && (this.holderValue(this.blocks.node[g]!, s) & CANON) !== 0) {
       this.resBlock = g;
       this.resKind = 1;
       return true;
@@ -565,11 +537,11 @@ export class RadixIndex {
         let g = -1;
         const before = (gNode >= 0 ? gFirst : this.removeHintFirst) - 1;
         const after = (gNode >= 0 ? gLast : this.removeHintLast) + 1;
-        if (before >= 0 && before < this.poolTop && this.bCanon[before] === 1 && this.cLo[before] === lo && this.cHi[before] === hi) g = before;
-        else if (after >= 0 && after < this.poolTop && this.bCanon[after] === 1 && this.cLo[after] === lo && this.cHi[after] === hi) g = after;
+        if (before >= 0 && before < this.blocks.top && this.blocks.canon[before] === 1 && this.blocks.canonLo[before] === lo && this.blocks.canonHi[before] === hi) g = before;
+        else if (after >= 0 && after < this.blocks.top && this.blocks.canon[after] === 1 && this.blocks.canonLo[after] === lo && this.blocks.canonHi[after] === hi) g = after;
         else g = this.gLookup(lo, hi);
         if (g >= 0) {
-          const n = this.bNode[g]!;
+          const n = this.blocks.node[g]!;
           if (n !== cacheNode) {
             cacheNode = n;
             cacheValue = this.holderValue(n, s);
@@ -583,7 +555,7 @@ export class RadixIndex {
         b = this.resBlock;
         kind = this.resKind;
       }
-      if (b >= 0 && gNode >= 0 && this.bNode[b] === gNode && kind === gKind && (b === gLast + 1 || b === gFirst - 1)) {
+      if (b >= 0 && gNode >= 0 && this.blocks.node[b] === gNode && kind === gKind && (b === gLast + 1 || b === gFirst - 1)) {
         if (b > gLast) gLast = b;
         else gFirst = b;
         continue;
@@ -605,7 +577,7 @@ export class RadixIndex {
         missing = true;
         continue;
       }
-      gNode = this.bNode[b]!;
+      gNode = this.blocks.node[b]!;
       gFirst = gLast = b;
       gKind = kind;
       gJ = j;
@@ -620,7 +592,7 @@ export class RadixIndex {
 
   /** {@link resolve}, and the block is held in tier `tierBit`. */
   private resolveHeld(s: number, lo: number, hi: number, tierBit: number): boolean {
-    return this.resolve(s, lo, hi) && (tiersOf(this.holderValue(this.bNode[this.resBlock]!, s)) & tierBit) !== 0;
+    return this.resolve(s, lo, hi) && (tiersOf(this.holderValue(this.blocks.node[this.resBlock]!, s)) & tierBit) !== 0;
   }
 
   private flushRemoval(s: number, tierBit: number, n: number, first: number, last: number, kind: number, j0: number, j1: number): number {
@@ -633,7 +605,7 @@ export class RadixIndex {
       else for (let j = j0; j < j1; j++) this.eDelete(s, this.ev32[2 * j]!, this.ev32[2 * j + 1]!);
       if (v >>> 20 === 0) v = 0;
     }
-    const st = this.nStart[n]!;
+    const st = this.nodes.start[n]!;
     this.updateRange(n, first - st, last - st + 1, s, v);
     return last - first + 1;
   }
@@ -642,11 +614,11 @@ export class RadixIndex {
   private clearSlot(s: number): number {
     let dropped = 0;
     const touched: number[] = [];
-    for (let n = 0; n < this.nodeTop; n++) {
-      if (this.nLen[n] === 0) continue;
+    for (let n = 0; n < this.nodes.top; n++) {
+      if (this.nodes.len[n] === 0) continue;
       const i = this.hFind(n, s);
       if (i < 0) continue;
-      dropped += popcount3(tiersOf(this.holders.words[i]!)) * this.nLen[n]!;
+      dropped += popcount3(tiersOf(this.holders.words[i]!)) * this.nodes.len[n]!;
       this.setHolder(n, s, 0);
       touched.push(n);
     }
@@ -664,7 +636,7 @@ export class RadixIndex {
     }
     for (let t = touched.length - 1; t >= 0; t--) {
       const n = touched[t]!;
-      if (this.nLen[n] !== 0) this.settle(n); // else freed or merged meanwhile
+      if (this.nodes.len[n] !== 0) this.settle(n); // else freed or merged meanwhile
     }
     this.slotPaths[s] = 0;
     return dropped;
@@ -676,7 +648,7 @@ export class RadixIndex {
   private updateRange(n: number, a: number, b: number, s: number, v: number): void {
     const old = this.holderValue(n, s);
     if (old === v) return;
-    if (b < this.nLen[n]!) this.split(n, b);
+    if (b < this.nodes.len[n]!) this.split(n, b);
     const mid = a > 0 ? this.split(n, a) : n;
     this.setHolder(mid, s, v);
     const wasHeld = tiersOf(old) !== 0;
@@ -687,197 +659,127 @@ export class RadixIndex {
 
   /** Frees node `n` if it has no holder and no child; else merges it with its neighbours (and frees what that leaves dead). */
   private settle(n: number): void {
-    if (this.nHLen[n] === 0 && this.nKids[n] === 0) {
+    if (this.nodes.hLen[n] === 0 && this.nodes.kids[n] === 0) {
       this.freeNode(n);
       return;
     }
-    const first = this.nStart[n]!;
+    const first = this.nodes.start[n]!;
     this.tryMerge(n);
-    const m = this.bNode[first]!;
-    if (this.nHLen[m] === 0 && this.nKids[m] === 0) this.freeNode(m);
+    const m = this.blocks.node[first]!;
+    if (this.nodes.hLen[m] === 0 && this.nodes.kids[m] === 0) this.freeNode(m);
   }
 
   /** Splits node `n` after `k` blocks; returns the new tail node (which keeps `n`'s children). */
   private split(n: number, k: number): number {
     const t = this.allocNode();
-    const st = this.nStart[n]!;
-    const len = this.nLen[n]!;
-    this.nStart[t] = st + k;
-    this.nLen[t] = len - k;
-    this.nParent[t] = st + k - 1;
-    this.nKids[t] = this.nKids[n]!;
-    this.nKids[n] = 1;
-    const hl = this.nHLen[n]!;
-    const cap = this.nHCap[n]!;
+    const st = this.nodes.start[n]!;
+    const len = this.nodes.len[n]!;
+    this.nodes.start[t] = st + k;
+    this.nodes.len[t] = len - k;
+    this.nodes.parent[t] = st + k - 1;
+    this.nodes.kids[t] = this.nodes.kids[n]!;
+    this.nodes.kids[n] = 1;
+    const hl = this.nodes.hLen[n]!;
+    const cap = this.nodes.hCap[n]!;
     const off = this.holders.alloc(cap);
-    this.holders.words.copyWithin(off, this.nHOff[n]!, this.nHOff[n]! + hl);
-    this.nHOff[t] = off;
-    this.nHLen[t] = hl;
-    this.nHCap[t] = cap;
-    this.nLen[n] = k;
-    this.bNode.fill(t, st + k, st + len);
+    this.holders.words.copyWithin(off, this.nodes.hOff[n]!, this.nodes.hOff[n]! + hl);
+    this.nodes.hOff[t] = off;
+    this.nodes.hLen[t] = hl;
+    this.nodes.hCap[t] = cap;
+    this.nodes.len[n] = k;
+    this.blocks.node.fill(t, st + k, st + len);
     this.ctInsert(t);
     return t;
   }
 
   /** Merges `n` with a contiguous single child of equal holders, and into its parent likewise. */
   private tryMerge(n: number): void {
-    if (this.nKids[n] === 1) {
-      const e = this.nStart[n]! + this.nLen[n]!;
-      if (e < this.poolTop) {
-        const z = this.bNode[e]!;
-        if (z >= 0 && this.nStart[z] === e && this.nParent[z] === e - 1 && this.holdersEqual(n, z)) this.absorb(n, z);
+    if (this.nodes.kids[n] === 1) {
+      const e = this.nodes.start[n]! + this.nodes.len[n]!;
+      if (e < this.blocks.top) {
+        const z = this.blocks.node[e]!;
+        if (z >= 0 && this.nodes.start[z] === e && this.nodes.parent[z] === e - 1 && this.holdersEqual(n, z)) this.absorb(n, z);
       }
     }
-    const pb = this.nParent[n]!;
+    const pb = this.nodes.parent[n]!;
     if (pb >= 0) {
-      const p = this.bNode[pb]!;
-      if (this.nKids[p] === 1 && this.nStart[n] === pb + 1 && this.holdersEqual(p, n)) this.absorb(p, n);
+      const p = this.blocks.node[pb]!;
+      if (this.nodes.kids[p] === 1 && this.nodes.start[n] === pb + 1 && this.holdersEqual(p, n)) this.absorb(p, n);
     }
   }
 
   /** Appends child `z` (contiguous, only child, same holders) to `p`. */
   private absorb(p: number, z: number): void {
     this.ctDelete(z);
-    const st = this.nStart[z]!;
-    const len = this.nLen[z]!;
-    this.bNode.fill(p, st, st + len);
-    this.nLen[p] += len;
-    this.nKids[p] = this.nKids[z]!;
-    this.holders.release(this.nHOff[z]!, this.nHCap[z]!);
-    this.releaseNode(z);
+    const st = this.nodes.start[z]!;
+    const len = this.nodes.len[z]!;
+    this.blocks.node.fill(p, st, st + len);
+    this.nodes.len[p] += len;
+    this.nodes.kids[p] = this.nodes.kids[z]!;
+    this.holders.release(this.nodes.hOff[z]!, this.nodes.hCap[z]!);
+    this.nodes.release(z);
   }
 
   /** Frees a node with no holder and no child, then its parent likewise. */
   private freeNode(start: number): void {
     let x = start;
     for (;;) {
-      const st = this.nStart[x]!;
-      const len = this.nLen[x]!;
+      const st = this.nodes.start[x]!;
+      const len = this.nodes.len[x]!;
       this.ctDelete(x);
       for (let b = st; b < st + len; b++) {
-        if (this.bCanon[b] !== 0) {
+        if (this.blocks.canon[b] !== 0) {
           this.gDelete(b);
-          this.bCanon[b] = 0;
+          this.blocks.canon[b] = 0;
         }
       }
-      this.bNode.fill(-1, st, st + len);
-      this.freeBlocks += len;
-      const pb = this.nParent[x]!;
-      this.holders.release(this.nHOff[x]!, this.nHCap[x]!);
-      this.releaseNode(x);
+      this.blocks.node.fill(-1, st, st + len);
+      this.blocks.holes += len;
+      const pb = this.nodes.parent[x]!;
+      this.holders.release(this.nodes.hOff[x]!, this.nodes.hCap[x]!);
+      this.nodes.release(x);
       if (pb < 0) {
-        this.rootKids--;
+        this.nodes.rootKids--;
         break;
       }
-      const p = this.bNode[pb]!;
-      this.nKids[p]--;
-      if (this.nHLen[p] === 0 && this.nKids[p] === 0) {
+      const p = this.blocks.node[pb]!;
+      this.nodes.kids[p]--;
+      if (this.nodes.hLen[p] === 0 && this.nodes.kids[p] === 0) {
         x = p;
         continue;
       }
       // A merge with a holder-less child that has no children left (mid-clear) leaves a dead node.
-      const first = this.nStart[p]!;
+      const first = this.nodes.start[p]!;
       this.tryMerge(p);
-      const m = this.bNode[first]!;
-      if (this.nHLen[m] === 0 && this.nKids[m] === 0) {
+      const m = this.blocks.node[first]!;
+      if (this.nodes.hLen[m] === 0 && this.nodes.kids[m] === 0) {
         x = m;
         continue;
       }
       break;
     }
-    while (this.poolTop > 0 && this.bNode[this.poolTop - 1]! < 0) {
-      this.poolTop--;
-      this.freeBlocks--;
-    }
+    this.blocks.trimTop();
   }
 
+  /** A free node id; growing the node columns also pre-sizes the child table. */
   private allocNode(): number {
-    let n = this.nodeFree;
-    if (n >= 0) {
-      this.nodeFree = this.nStart[n]!;
-    } else {
-      if (this.nodeTop === this.nStart.length) this.growNodes(this.nodeTop * 2);
-      n = this.nodeTop++;
+    const nodes = this.nodes;
+    if (nodes.free < 0 && nodes.top === nodes.capacity) {
+      const cap = nodes.top * 2;
+      nodes.grow(cap);
+      if (this.ct.length < cap * 2) this.rehashChildren(cap * 2);
     }
-    this.liveNodes++;
-    return n;
-  }
-
-  private releaseNode(n: number): void {
-    this.nLen[n] = 0;
-    this.nHLen[n] = 0;
-    this.nStart[n] = this.nodeFree;
-    this.nodeFree = n;
-    this.liveNodes--;
-  }
-
-  private growNodes(cap: number): void {
-    this.nStart = growI32(this.nStart, cap);
-    this.nLen = growI32(this.nLen, cap);
-    this.nParent = growI32(this.nParent, cap);
-    this.nKids = growI32(this.nKids, cap);
-    this.nHOff = growI32(this.nHOff, cap);
-    this.nHLen = growI32(this.nHLen, cap);
-    this.nHCap = growU8(this.nHCap, cap);
-    if (this.ct.length < cap * 2) this.rehashChildren(cap * 2);
-  }
-
-  private ensureBlocks(extra: number): void {
-    const need = this.poolTop + extra;
-    if (need <= this.bLo.length) return;
-    const cap = pow2AtLeast(need, this.bLo.length * 2);
-    this.bLo = growU32(this.bLo, cap);
-    this.bHi = growU32(this.bHi, cap);
-    const bNode = new Int32Array(cap).fill(-1);
-    bNode.set(this.bNode);
-    this.bNode = bNode;
-    this.cLo = growU32(this.cLo, cap);
-    this.cHi = growU32(this.cHi, cap);
-    this.bCanon = growU8(this.bCanon, cap);
+    return nodes.alloc();
   }
 
   /** Compacts the block pool when more than half of it is holes. */
   private maybeCompact(): void {
-    if (this.freeBlocks < 4096 || this.freeBlocks * 2 < this.poolTop) return;
-    this.compact();
+    if (this.blocks.wantsCompaction()) this.compact();
   }
 
-  /** Moves every node's run down to close the holes; block ids change, so names and child keys are re-pointed. */
+  /** Closes the pool's holes; block ids change, so names and child keys are re-pointed. */
   private compact(): void {
-    const oldTop = this.poolTop;
-    const remap = new Int32Array(oldTop).fill(-1);
-    let top = 0;
-    let b = 0;
-    while (b < oldTop) {
-      const n = this.bNode[b]!;
-      if (n < 0) {
-        b++;
-        continue;
-      }
-      const len = this.nLen[n]!;
-      for (let i = 0; i < len; i++) remap[b + i] = top + i;
-      if (top !== b) {
-        this.bLo.copyWithin(top, b, b + len);
-        this.bHi.copyWithin(top, b, b + len);
-        this.cLo.copyWithin(top, b, b + len);
-        this.cHi.copyWithin(top, b, b + len);
-        this.bCanon.copyWithin(top, b, b + len);
-        this.bNode.copyWithin(top, b, b + len);
-      }
-      this.nStart[n] = top;
-      top += len;
-      b += len;
-    }
-    this.bNode.fill(-1, top, oldTop);
-    this.bCanon.fill(0, top, oldTop);
-    this.poolTop = top;
-    this.freeBlocks = 0;
-    for (let n = 0; n < this.nodeTop; n++) {
-      if (this.nLen[n] === 0) continue;
-      const pb = this.nParent[n]!;
-      if (pb >= 0) this.nParent[n] = remap[pb]!;
-    }
+    const remap = this.blocks.compact(this.nodes);
     const gt = this.gt;
     for (let i = 0; i < gt.length; i += 2) if (gt[i]! >= 0) gt[i] = remap[gt[i]!]!;
     const et = this.et;
@@ -889,28 +791,28 @@ export class RadixIndex {
 
   /** Absolute position of slot `s` in node `n`'s holder list, or ~insertion point. */
   private hFind(n: number, s: number): number {
-    return this.holders.find(this.nHOff[n]!, this.nHLen[n]!, s);
+    return this.holders.find(this.nodes.hOff[n]!, this.nodes.hLen[n]!, s);
   }
 
   private holderValue(n: number, s: number): number {
-    return this.holders.valueOf(this.nHOff[n]!, this.nHLen[n]!, s);
+    return this.holders.valueOf(this.nodes.hOff[n]!, this.nodes.hLen[n]!, s);
   }
 
   private setHolder(n: number, s: number, v: number): void {
     const i = this.hFind(n, s);
-    const off = this.nHOff[n]!;
-    const len = this.nHLen[n]!;
+    const off = this.nodes.hOff[n]!;
+    const len = this.nodes.hLen[n]!;
     if (i >= 0) {
       if (v !== 0) this.holders.words[i] = v;
       else {
         this.holders.words.copyWithin(i, i + 1, off + len);
-        this.nHLen[n] = len - 1;
+        this.nodes.hLen[n] = len - 1;
       }
       return;
     }
     if (v === 0) return;
     const pos = ~i;
-    const cap = this.nHCap[n]!;
+    const cap = this.nodes.hCap[n]!;
     if (len === 1 << cap) {
       const nOff = this.holders.alloc(cap + 1);
       const hp = this.holders.words;
@@ -918,37 +820,41 @@ export class RadixIndex {
       hp[nOff + (pos - off)] = v;
       hp.copyWithin(nOff + (pos - off) + 1, pos, off + len);
       this.holders.release(off, cap);
-      this.nHOff[n] = nOff;
-      this.nHCap[n] = cap + 1;
+      this.nodes.hOff[n] = nOff;
+      this.nodes.hCap[n] = cap + 1;
     } else {
       this.holders.words.copyWithin(pos + 1, pos, off + len);
       this.holders.words[pos] = v;
     }
-    this.nHLen[n] = len + 1;
+    this.nodes.hLen[n] = len + 1;
   }
 
   private holdersEqual(a: number, b: number): boolean {
-    const len = this.nHLen[a]!;
-    return len === this.nHLen[b] && this.holders.equal(this.nHOff[a]!, this.nHOff[b]!, len);
+    const len = this.nodes.hLen[a]!;
+    return len === this.nodes.hLen[b] && this.holders.equal(this.nodes.hOff[a]!, this.nodes.hOff[b]!, len);
   }
 
   // ───────────────────────────── hash tables ─────────────────────────────
 
   private ctHome(c: number, mask: number): number {
-    const st = this.nStart[c]!;
-    return mix3(this.nParent[c]! + 1, this.bLo[st]!, this.bHi[st]!) & mask;
+    const st = this.nodes.start[c]!;
+    return mix3(this.nodes.parent[c]! + 1, this.blocks.lo[st]!, this.blocks.hi[st]!) & mask;
   }
 
   /** Child of the node ending at block `pb` (-1: root) whose first tokens hash is (lo, hi), or -1. */
   private ctLookup(pb: number, lo: number, hi: number): number {
     const ct = this.ct;
+    const nStart = this.nodes.start;
+    const nParent = this.nodes.parent;
+    const bLo = this.blocks.lo;
+    const bHi = this.blocks.hi;
     const mask = ct.length - 1;
     let i = mix3(pb + 1, lo, hi) & mask;
     for (;;) {
       const c = ct[i]!;
       if (c < 0) return -1;
-      const st = this.nStart[c]!;
-      if (this.nParent[c] === pb && this.bLo[st] === lo && this.bHi[st] === hi) return c;
+      const st = nStart[c]!;
+      if (nParent[c] === pb && bLo[st] === lo && bHi[st] === hi) return c;
       i = (i + 1) & mask;
     }
   }
@@ -988,8 +894,8 @@ export class RadixIndex {
     this.ctCount = 0;
     const ct = this.ct;
     const mask = cap - 1;
-    for (let n = 0; n < this.nodeTop; n++) {
-      if (this.nLen[n] === 0) continue;
+    for (let n = 0; n < this.nodes.top; n++) {
+      if (this.nodes.len[n] === 0) continue;
       let i = this.ctHome(n, mask);
       while (ct[i]! >= 0) i = (i + 1) & mask;
       ct[i] = n;
@@ -1009,7 +915,7 @@ export class RadixIndex {
     for (;;) {
       const b = gt[2 * i]!;
       if (b < 0) return -1;
-      if (gt[2 * i + 1] === h && this.cLo[b] === lo && this.cHi[b] === hi) return b;
+      if (gt[2 * i + 1] === h && this.blocks.canonLo[b] === lo && this.blocks.canonHi[b] === hi) return b;
       i = (i + 1) & mask;
     }
   }
@@ -1018,7 +924,7 @@ export class RadixIndex {
     if ((this.gtCount + 1) * 2 > this.gt.length >> 1) this.rehashNames(this.gt.length);
     const gt = this.gt;
     const mask = (gt.length >> 1) - 1;
-    const h = mix3(0x5bd1e995, this.cLo[b]!, this.cHi[b]!);
+    const h = mix3(0x5bd1e995, this.blocks.canonLo[b]!, this.blocks.canonHi[b]!);
     let i = h & mask;
     while (gt[2 * i]! >= 0) i = (i + 1) & mask;
     gt[2 * i] = b;
@@ -1029,7 +935,7 @@ export class RadixIndex {
   private gDelete(b: number): void {
     const gt = this.gt;
     const mask = (gt.length >> 1) - 1;
-    let i = mix3(0x5bd1e995, this.cLo[b]!, this.cHi[b]!) & mask;
+    let i = mix3(0x5bd1e995, this.blocks.canonLo[b]!, this.blocks.canonHi[b]!) & mask;
     while (gt[2 * i] !== b) i = (i + 1) & mask;
     let j = i;
     for (;;) {
@@ -1179,12 +1085,13 @@ export class RadixIndex {
     const mark = this.mMark;
     const tierOf = this.mTier;
     const hp = this.holders.words;
-    const bLo = this.bLo;
-    const bHi = this.bHi;
+    const bLo = this.blocks.lo;
+    const bHi = this.blocks.hi;
+    const { start: nStart, len: nLen, hOff: nHOff, hLen: nHLen } = this.nodes;
     let c = count > 0 ? this.ctLookup(-1, q[0]!, q[1]!) : -1;
     if (c >= 0) {
-      const off = this.nHOff[c]!;
-      const end = off + this.nHLen[c]!;
+      const off = nHOff[c]!;
+      const end = off + nHLen[c]!;
       for (let i = off; i < end; i++) {
         const v = hp[i]!;
         const t = tiersOf(v);
@@ -1196,8 +1103,8 @@ export class RadixIndex {
       }
     }
     while (c >= 0 && nActive > 0) {
-      const st = this.nStart[c]!;
-      const len = this.nLen[c]!;
+      const st = nStart[c]!;
+      const len = nLen[c]!;
       let run = 1; // the child lookup matched the first block
       if (!(earlyExit && nActive === 1)) {
         const max = Math.min(len, count - depth);
@@ -1221,8 +1128,8 @@ export class RadixIndex {
         mark.fill(0);
         epoch = this.mEpoch = 1;
       }
-      const off = this.nHOff[next]!;
-      const end = off + this.nHLen[next]!;
+      const off = nHOff[next]!;
+      const end = off + nHLen[next]!;
       for (let i = off; i < end; i++) {
         const v = hp[i]!;
         const t = tiersOf(v);
@@ -1272,17 +1179,17 @@ export class RadixIndex {
     for (let s = 0; s < this.slotLive.length; s++) {
       slots.push(this.slotLive[s] ? [this.slotWorker[s]!, this.slotRank[s]!, this.slotPaths[s]!] : null);
     }
-    const nt = this.nodeTop;
-    const bt = this.poolTop;
+    const nt = this.nodes.top;
+    const bt = this.blocks.top;
     return {
-      scalars: [this.nodeTop, this.nodeFree, this.liveNodes, this.rootKids, this.poolTop, this.freeBlocks, this.holders.top, this.ctCount, this.gtCount, this.etCount],
+      scalars: [this.nodes.top, this.nodes.free, this.nodes.live, this.nodes.rootKids, this.blocks.top, this.blocks.holes, this.holders.top, this.ctCount, this.gtCount, this.etCount],
       hFree: this.holders.free,
       i32: [
-        this.nStart.subarray(0, nt), this.nLen.subarray(0, nt), this.nParent.subarray(0, nt), this.nKids.subarray(0, nt),
-        this.nHOff.subarray(0, nt), this.nHLen.subarray(0, nt), this.bNode.subarray(0, bt), this.ct, this.gt, this.et,
+        this.nodes.start.subarray(0, nt), this.nodes.len.subarray(0, nt), this.nodes.parent.subarray(0, nt), this.nodes.kids.subarray(0, nt),
+        this.nodes.hOff.subarray(0, nt), this.nodes.hLen.subarray(0, nt), this.blocks.node.subarray(0, bt), this.ct, this.gt, this.et,
       ],
-      u32: [this.bLo.subarray(0, bt), this.bHi.subarray(0, bt), this.cLo.subarray(0, bt), this.cHi.subarray(0, bt), this.holders.words.subarray(0, this.holders.top)],
-      u8: [this.nHCap.subarray(0, nt), this.bCanon.subarray(0, bt)],
+      u32: [this.blocks.lo.subarray(0, bt), this.blocks.hi.subarray(0, bt), this.blocks.canonLo.subarray(0, bt), this.blocks.canonHi.subarray(0, bt), this.holders.words.subarray(0, this.holders.top)],
+      u8: [this.nodes.hCap.subarray(0, nt), this.blocks.canon.subarray(0, bt)],
       slots,
     };
   }
@@ -1307,30 +1214,30 @@ export class RadixIndex {
     if (!pow2(ct.length) || !pow2(gt.length >> 1) || gt.length < 2 || !pow2(et.length >> 2) || et.length < 4) fail('table sizes');
     const nodeCap = pow2AtLeast(Math.max(nodeTop, 1), 256);
     const blockCap = pow2AtLeast(Math.max(poolTop, 1), 1024);
-    this.nStart = growI32(nStart, nodeCap);
-    this.nLen = growI32(nLen, nodeCap);
-    this.nParent = growI32(nParent, nodeCap);
-    this.nKids = growI32(nKids, nodeCap);
-    this.nHOff = growI32(nHOff, nodeCap);
-    this.nHLen = growI32(nHLen, nodeCap);
-    this.nHCap = growU8(nHCap, nodeCap);
-    this.bLo = growU32(bLo, blockCap);
-    this.bHi = growU32(bHi, blockCap);
-    this.cLo = growU32(cLo, blockCap);
-    this.cHi = growU32(cHi, blockCap);
-    this.bCanon = growU8(bCanon, blockCap);
-    this.bNode = new Int32Array(blockCap).fill(-1);
-    this.bNode.set(bNode);
+    this.nodes.start = growI32(nStart, nodeCap);
+    this.nodes.len = growI32(nLen, nodeCap);
+    this.nodes.parent = growI32(nParent, nodeCap);
+    this.nodes.kids = growI32(nKids, nodeCap);
+    this.nodes.hOff = growI32(nHOff, nodeCap);
+    this.nodes.hLen = growI32(nHLen, nodeCap);
+    this.nodes.hCap = growU8(nHCap, nodeCap);
+    this.blocks.lo = growU32(bLo, blockCap);
+    this.blocks.hi = growU32(bHi, blockCap);
+    this.blocks.canonLo = growU32(cLo, blockCap);
+    this.blocks.canonHi = growU32(cHi, blockCap);
+    this.blocks.canon = growU8(bCanon, blockCap);
+    this.blocks.node = new Int32Array(blockCap).fill(-1);
+    this.blocks.node.set(bNode);
     this.holders.load(hp, hTop, p.hFree);
     this.ct = ct.slice();
     this.gt = gt.slice();
     this.et = et.slice();
-    this.nodeTop = nodeTop;
-    this.nodeFree = nodeFree;
-    this.liveNodes = liveNodes;
-    this.rootKids = rootKids;
-    this.poolTop = poolTop;
-    this.freeBlocks = freeBlocks;
+    this.nodes.top = nodeTop;
+    this.nodes.free = nodeFree;
+    this.nodes.live = liveNodes;
+    this.nodes.rootKids = rootKids;
+    this.blocks.top = poolTop;
+    this.blocks.holes = freeBlocks;
     this.ctCount = ctCount;
     this.gtCount = gtCount;
     this.etCount = etCount;
@@ -1376,7 +1283,7 @@ export class RadixIndex {
    * @internal
    */
   verify(): void {
-    if (!(this.nodeTop >= 0 && this.poolTop >= 0 && this.holders.top >= 0 && this.nodeTop <= this.nStart.length)) broken('counts');
+    if (!(this.nodes.top >= 0 && this.blocks.top >= 0 && this.holders.top >= 0 && this.nodes.top <= this.nodes.start.length)) broken('counts');
     const paths = this.verifyNodes();
     this.verifyFreeLists();
     this.verifyNames();
@@ -1385,10 +1292,11 @@ export class RadixIndex {
 
   /** Node runs, parents, child counts, holder lists and the child table; returns paths held per slot. */
   private verifyNodes(): Float64Array {
-    const nodeTop = this.nodeTop;
-    const poolTop = this.poolTop;
+    const nodeTop = this.nodes.top;
+    const poolTop = this.blocks.top;
     const slotCount = this.slotLive.length;
-    const { nStart, nLen, nParent, nHOff, nHLen, nHCap, bNode } = this;
+    const { start: nStart, len: nLen, parent: nParent, hOff: nHOff, hLen: nHLen, hCap: nHCap } = this.nodes;
+    const bNode = this.blocks.node;
     const hp = this.holders.words;
     const kids = new Int32Array(nodeTop);
     const paths = new Float64Array(slotCount);
@@ -1424,17 +1332,17 @@ export class RadixIndex {
         if (v >>> 20 === 0) broken('holder without a name');
         if (tiersOf(v) !== 0) paths[s]! += len;
       }
-      if (this.ctLookup(pb, this.bLo[st]!, this.bHi[st]!) !== n) broken('child table');
+      if (this.ctLookup(pb, this.blocks.lo[st]!, this.blocks.hi[st]!) !== n) broken('child table');
     }
-    if (live !== this.liveNodes || rootKids !== this.rootKids) broken('node counts');
-    if (blocks + this.freeBlocks !== poolTop) broken('free block count');
+    if (live !== this.nodes.live || rootKids !== this.nodes.rootKids) broken('node counts');
+    if (blocks + this.blocks.holes !== poolTop) broken('free block count');
     for (let b = 0; b < poolTop; b++) {
       const n = bNode[b]!;
       if (n < -1 || n >= nodeTop || (n >= 0 && nLen[n] === 0)) broken('block owner');
     }
     for (let n = 0; n < nodeTop; n++) {
-      if (nLen[n]! > 0 && kids[n] !== this.nKids[n]) broken('child counts');
-      if (nLen[n]! > 0 && nHLen[n] === 0 && this.nKids[n] === 0) broken('dead node');
+      if (nLen[n]! > 0 && kids[n] !== this.nodes.kids[n]) broken('child counts');
+      if (nLen[n]! > 0 && nHLen[n] === 0 && this.nodes.kids[n] === 0) broken('dead node');
     }
     if (this.ctCount !== live) broken('child table count');
     let seen = 0;
@@ -1450,10 +1358,10 @@ export class RadixIndex {
 
   private verifyFreeLists(): void {
     let freeNodes = 0;
-    for (let n = this.nodeFree; n !== -1; n = this.nStart[n]!) {
-      if (n < 0 || n >= this.nodeTop || this.nLen[n] !== 0 || ++freeNodes > this.nodeTop) broken('node free list');
+    for (let n = this.nodes.free; n !== -1; n = this.nodes.start[n]!) {
+      if (n < 0 || n >= this.nodes.top || this.nodes.len[n] !== 0 || ++freeNodes > this.nodes.top) broken('node free list');
     }
-    if (freeNodes + this.liveNodes !== this.nodeTop) broken('node free list length');
+    if (freeNodes + this.nodes.live !== this.nodes.top) broken('node free list length');
     for (let c = 0; c < CHUNK_SIZES; c++) {
       let steps = 0;
       for (let o = this.holders.free[c]!; o !== -1; ) {
@@ -1465,8 +1373,9 @@ export class RadixIndex {
 
   /** Canonical names: every flagged block is in the global table at a reachable slot, and nothing else is. */
   private verifyNames(): void {
-    const poolTop = this.poolTop;
-    const { bCanon, bNode, gt } = this;
+    const poolTop = this.blocks.top;
+    const { canon: bCanon, node: bNode } = this.blocks;
+    const gt = this.gt;
     let canon = 0;
     for (let b = 0; b < poolTop; b++) {
       const f = bCanon[b]!;
