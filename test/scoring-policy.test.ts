@@ -199,7 +199,7 @@ describe('PromptMemory (approximate records)', () => {
     expect(memory.totalSize()).toBe(0);
   });
 
-  it('matches a model of plain records (Map) under random picks, refreshes and expiry', () => {
+  it('matches a model of plain records (Map) under random picks, refreshes, prefix take-overs and expiry', () => {
     const ttl = 500;
     for (const seed of [1, 2, 3, 4]) {
       let now = seed === 1 ? 0 : 1_000 * seed; // clock 0 is a special case for lru-cache
@@ -231,7 +231,10 @@ describe('PromptMemory (approximate records)', () => {
         const n = branches.length;
         if (random() < 0.6) {
           const slot = Math.floor(random() * slots);
-          memory.record(slot, keys, n);
+          // The router's hint is the slot's depth from this prompt's match; any hint must be safe.
+          memory.match(keys, n);
+          const hint = random() < 0.7 ? memory.depth(slot) : Math.floor(random() * (n + 2));
+          memory.record(slot, keys, n, hint);
           model.set(`${slot}/${keyStr(keys, n - 1)}`, { slot, keys: Array.from({ length: n }, (_, i) => keyStr(keys, i)), start: now });
         }
         now += random() < 0.1 ? Math.floor(random() * 600) : Math.floor(random() * 30);

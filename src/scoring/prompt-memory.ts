@@ -4,8 +4,8 @@ import { PairCounter } from './pair-counter.js';
 
 /** One routed prompt remembered on one cache slot. */
 interface PromptRecord {
-  /** Block ids (see {@link BlockIds}) of the prompt's leading blocks. */
-  readonly ids: Int32Array;
+  /** Block ids (see {@link BlockIds}) of the prompt's leading blocks; emptied when absorbed by a longer record. */
+  ids: Int32Array;
   /** Sequence hash of the deepest block: names the whole prefix. */
   readonly lo: number;
   readonly hi: number;
@@ -113,8 +113,13 @@ export class PromptMemory {
    * Remembers the prompt (sequence hashes as (lo, hi) pairs) as held by the slot for the TTL.
    * The same prompt again refreshes its record; a prompt longer than the slot's bound keeps its
    * leading blocks.
+   *
+   * `heldHint`: how many leading blocks the slot is believed to hold (e.g. its {@link PromptMemory.depth}
+   * from this prompt's match). When a record of exactly that prefix exists, the new record takes
+   * over its blocks instead of counting them again (it covers them for longer): the next turn of a
+   * conversation costs its new blocks only. The hint is verified; any value is safe.
    */
-  record(slot: number, keys: Uint32Array, count: number): void {
+  record(slot: number, keys: Uint32Array, count: number, heldHint = 0): void {
     if (count > this.maxBlocksPerSlot) count = this.maxBlocksPerSlot;
     if (count <= 0) return;
     const now = this.perf.now();
@@ -131,10 +136,24 @@ export class PromptMemory {
       return;
     }
     const ids = new Int32Array(count);
+    let from = 0;
+    if (heldHint > 0 && heldHint < count) {
+      const plo = keys[2 * heldHint - 2]!;
+      const phi = keys[2 * heldHint - 1]!;
+      const pkey = keyOf(plo, phi);
+      const prefix = cache.peek(pkey);
+      if (prefix !== undefined && prefix.lo === plo && prefix.hi === phi && prefix.ids.length === heldHint) {
+        // The prefix's record is older and covers a subset: hand its counts to the new record.
+        ids.set(prefix.ids);
+        from = heldHint;
+        prefix.ids = NO_IDS;
+        cache.delete(pkey);
+      }
+    }
     const blocks = this.blocks;
     const pairs = this.pairs;
     const holders = this.holders;
-    for (let k = 0; k < count; k++) {
+    for (let k = from; k < count; k++) {
       const id = blocks.intern(keys[2 * k]!, keys[2 * k + 1]!);
       ids[k] = id;
       if (pairs.increment(id, slot)) {
@@ -296,6 +315,8 @@ export class PromptMemory {
     this.expire(this.perf.now());
   }
 }
+
+const NO_IDS = new Int32Array(0);
 
 /** The low 53 bits of a u64 as a number: a record key (the full hash is checked on a hit). */
 function keyOf(lo: number, hi: number): number {

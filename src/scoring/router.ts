@@ -480,8 +480,9 @@ export class Router {
     const s = this.scratch;
     const keys = this.keys;
     if (keys !== undefined) {
-      if (this.textMode || this.table.slotKvEvents[slot] === 0) this.approx.record(slot, keys, this.keyCount);
-      else if (this.overlay !== undefined) this.overlay.record(slot, keys, this.keyCount);
+      // The memory's own depth from this pick's match lets a longer prompt take over its prefix's record.
+      if (this.textMode || this.table.slotKvEvents[slot] === 0) this.approx.record(slot, keys, this.keyCount, this.approx.depth(slot));
+      else if (this.overlay !== undefined) this.overlay.record(slot, keys, this.keyCount, this.overlay.depth(slot));
     }
     const requestId = request.requestId;
     if (requestId === undefined) return;
