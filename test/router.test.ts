@@ -591,11 +591,27 @@ describe('integration', () => {
     const scores = router.index.findMatchesU32(new Uint32Array(hashes.buffer), 4);
     const flat = flatRows(scores);
     expect(flat, 'RadixIndex scores changed layout: the router fell back to the slow public iterator').toBeDefined();
-    expect(flat!.workerIds).toEqual(['a']);
-    expect(flat!.ranks[0]).toBe(0);
-    const o = flat!.countOffset;
-    expect([0, 1, 2, 3].map((k) => flat!.counts[o + k])).toEqual([4, 0, 4, 0]);
+    expect(flat!.rowCount).toBe(1);
+    expect(flat!.rowWorkerId(0)).toBe('a');
+    // dpRank, blocks, device, host, disk
+    expect([0, 1, 2, 3, 4].map((k) => flat!.rows[k])).toEqual([0, 4, 0, 4, 0]);
     expect(flatRows(newIndex('reference').findMatchesU32(new Uint32Array(hashes.buffer), 4))).toBeUndefined();
+  });
+
+  it('keeps a result\'s candidate ids and the index row cache right when slots are freed and reused', async () => {
+    const router = await createRouter({}, { index: newIndex() });
+    const tokens = prompt(64);
+    router.applyEvent(await storedEvent('a', tokens, 4));
+    router.applyEvent(await storedEvent('b', tokens, 2));
+    const first = picked(router.pickEndpoint({ tokens }));
+    expect(first.workerId).toBe('a');
+    router.removeWorker('a'); // frees a's slot; 'c' reuses it
+    router.applyEvent(await storedEvent('c', tokens, 3));
+    const second = picked(router.pickEndpoint({ tokens }));
+    expect(second.workerId).toBe('c');
+    expect(Object.fromEntries(second.candidates.map((c) => [c.workerId, c.overlapBlocks]))).toEqual({ b: 2, c: 3 });
+    // Read after the table changed: the first result still names its own workers.
+    expect(Object.fromEntries(first.candidates.map((c) => [c.workerId, c.overlapBlocks]))).toEqual({ a: 4, b: 2 });
   });
 
   it('tracks requests whose prompt is shorter than one block', async () => {

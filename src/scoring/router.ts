@@ -1,5 +1,6 @@
 import { createHasher, createTextHasher, type Hasher, type TextHasher } from '../hashing/index.js';
 import { RadixIndex } from '../radix/index.js';
+import { MatchScores, ROW_STRIDE } from '../radix/scores.js';
 import type { ApplyResult, KvEvent, OverlapScores } from '../radix/types.js';
 import type { LoadMetrics } from '../events/types.js';
 import { defaultClock, parseRouterConfig, type RouterConfig, type RouterConfigInput } from './config.js';
@@ -19,7 +20,7 @@ import {
 import { Counter, Histogram, writeGauge } from './prometheus.js';
 import { PromptMemory } from './prompt-memory.js';
 import { addWeighted, costScores } from './scorers.js';
-import { Scratch } from './scratch.js';
+import { Scratch, SNAPSHOT_FIELDS } from './scratch.js';
 import type {
   CandidateScore,
   CandidateSpec,
@@ -135,6 +136,15 @@ export class Router {
   private textHasher: TextHasher | undefined;
   private unknown: CandidateSpec[] = NO_UNKNOWN;
   private readonly slab = new Slab();
+  /**
+   * Row → slot of the last index result: the index lists a query's caches in much the same order
+   * from one query to the next, so most rows resolve by comparing the (same) id string instead of a
+   * Map lookup. Flushed when the worker table changes.
+   */
+  private rowIds: string[] = [];
+  private rowRanks = new Float64Array(0);
+  private rowSlots = new Int32Array(0);
+  private rowVersion = -1;
 
   private readonly picks = new Counter('kvrouter_picks_total', 'Endpoint picks by outcome.', 'outcome', [
     'picked',
@@ -668,16 +678,40 @@ export class Router {
     const flat = flatRows(scores);
     if (flat !== undefined) {
       // RadixIndex's rows, read directly: no generator, no per-row objects, tiers included.
-      const { workerIds, ranks, rankStride, counts, countStride, countOffset } = flat;
-      for (let r = 0; r < workerIds.length; r++) {
-        const i = s.indexOf(table.slotOf(workerIds[r]!, ranks[r * rankStride]!));
-        const o = r * countStride + countOffset;
-        const blocks = counts[o]!;
+      const n = flat.rowCount;
+      const rows = flat.rows;
+      if (this.rowVersion !== table.version) {
+        this.rowIds.length = 0;
+        this.rowVersion = table.version;
+      }
+      if (this.rowSlots.length < n) {
+        this.rowSlots = new Int32Array(Math.max(n, 2 * this.rowSlots.length));
+        this.rowRanks = new Float64Array(this.rowSlots.length);
+        this.rowIds.length = 0;
+      }
+      const rowIds = this.rowIds;
+      const rowRanks = this.rowRanks;
+      const rowSlots = this.rowSlots;
+      for (let r = 0, o = 0; r < n; r++, o += ROW_STRIDE) {
+        const id = flat.rowWorkerId(r);
+        const rank = rows[o]!;
+        let slot: number;
+        if (rowIds[r] === id && rowRanks[r] === rank) slot = rowSlots[r]!;
+        else {
+          slot = table.slotOf(id, rank);
+          if (r <= rowIds.length) {
+            rowIds[r] = id; // keep the array dense: rows past a gap are not cached
+            rowRanks[r] = rank;
+            rowSlots[r] = slot;
+          }
+        }
+        const i = s.indexOf(slot);
+        const blocks = rows[o + 1]!;
         if (i < 0 || blocks === 0) continue;
         s.overlapBlocks[i] = blocks;
-        s.device[i] = counts[o + 1]!;
-        s.host[i] = counts[o + 2]!;
-        s.disk[i] = counts[o + 3]!;
+        s.device[i] = rows[o + 2]!;
+        s.host[i] = rows[o + 3]!;
+        s.disk[i] = rows[o + 4]!;
       }
       return;
     }
@@ -818,18 +852,21 @@ export class Router {
     return { ok: false, reason, status: HTTP_STATUS[reason], message: messages[reason], unknownCandidates: this.unknown };
   }
 
-  /** @internal Snapshot of the last evaluation for a {@link Picked} result: one packed array, one id array. */
+  /**
+   * @internal Snapshot of the last evaluation for a {@link Picked} result: one packed array (the
+   * reported fields, then the slots) and the table's current slot → worker id array, which is
+   * replaced rather than overwritten, so ids are read only if `candidates` is.
+   */
   snapshotCandidates(): CandidateSnapshot {
     const s = this.scratch;
     const n = s.n;
-    const ids: string[] = new Array(n);
-    const slotWorker = this.table.slotWorker;
+    const block = s.block;
+    const packed = this.slab.take(block.length + n);
+    packed.set(block); // one copy of every reported field (field-major, stride = capacity)
     const slots = s.slot;
-    for (let i = 0; i < n; i++) ids[i] = slotWorker[slots[i]!]!;
-    // One copy of every reported field (field-major, stride = capacity).
-    const packed = this.slab.take(s.block.length);
-    packed.set(s.block);
-    return { ids, packed, stride: s.capacity, promptBlocks: s.promptBlocks, unknown: this.unknown };
+    const base = block.length;
+    for (let i = 0; i < n; i++) packed[base + i] = slots[i]!;
+    return { n, slotWorker: this.table.slotWorker, packed, stride: s.capacity, promptBlocks: s.promptBlocks, unknown: this.unknown };
   }
 
   /** @internal Endpoint of a slot. */
@@ -893,43 +930,14 @@ class Slab {
 }
 
 /**
- * The flat rows behind RadixIndex's scores, normalized: row r is workerIds[r] with
- * dpRank = ranks[rankStride·r] and blocks, device, host, disk = counts[countStride·r + countOffset + 0 … 3].
- */
-interface FlatRows {
-  workerIds: readonly string[];
-  ranks: ArrayLike<number>;
-  rankStride: number;
-  counts: ArrayLike<number>;
-  countStride: number;
-  countOffset: number;
-}
-
-function isNumberArray(v: unknown): v is ArrayLike<number> {
-  return Array.isArray(v) || v instanceof Int32Array || v instanceof Float64Array || v instanceof Uint32Array;
-}
-
-/**
- * RadixIndex's `OverlapScores` keeps its rows in flat arrays; iterating it through the public
- * generator costs more than the match itself at W = 256. Read them directly when they have one of
- * the known shapes (`rows` of 5 per row: dpRank, blocks, device, host, disk; or `dpRanks` plus
- * `rows` of 4: blocks, device, host, disk); anything else (the reference, a custom index, a future
- * layout) takes the public path. The router tests compare both paths on the same events.
- * TODO(radix): replace with an official `@internal` row accessor on `MatchScores`.
+ * RadixIndex's scores through their official `@internal` row view (`rowCount`, `rowWorkerId`,
+ * `rows` of {@link ROW_STRIDE}: dpRank, blocks, device, host, disk); iterating the public generator
+ * costs more than the match itself at W = 256. Anything else (the reference, a custom index) takes
+ * the public path; the router tests compare both paths on the same events.
  * @internal
  */
-export function flatRows(scores: OverlapScores): FlatRows | undefined {
-  const x = scores as unknown as { workerIds?: unknown; rows?: unknown; dpRanks?: unknown };
-  const { workerIds, rows, dpRanks } = x;
-  if (!Array.isArray(workerIds) || !isNumberArray(rows)) return undefined;
-  const n = workerIds.length;
-  if (dpRanks === undefined && rows.length === n * 5) {
-    return { workerIds, ranks: rows, rankStride: 5, counts: rows, countStride: 5, countOffset: 1 };
-  }
-  if (isNumberArray(dpRanks) && dpRanks.length === n && rows.length === n * 4) {
-    return { workerIds, ranks: dpRanks, rankStride: 1, counts: rows, countStride: 4, countOffset: 0 };
-  }
-  return undefined;
+export function flatRows(scores: OverlapScores): MatchScores | undefined {
+  return scores instanceof MatchScores ? scores : undefined;
 }
 
 /** A request after validation (fields typed loosely until checked). */
@@ -943,8 +951,14 @@ interface CheckedRequest {
 
 /** @internal A pick's per-candidate figures, copied out of the scratch arrays. */
 interface CandidateSnapshot {
-  ids: string[];
-  /** Field k of candidate i at `k · stride + i`: rank, overlap, device, host, disk, prefill, decode, cost, score, probability, busy. */
+  /** Candidates. */
+  n: number;
+  /** The worker table's slot → worker id array at pick time. */
+  slotWorker: readonly string[];
+  /**
+   * Field k of candidate i at `k · stride + i`: rank, overlap, device, host, disk, prefill, decode,
+   * cost, score, probability, busy; then candidate i's slot at `SNAPSHOT_FIELDS · stride + i`.
+   */
   packed: Float64Array;
   stride: number;
   promptBlocks: number;
@@ -968,7 +982,7 @@ class Picked implements PickSuccess {
     const snap = router.snapshotCandidates();
     const n = snap.stride;
     this.#snapshot = snap;
-    this.workerId = snap.ids[chosen]!;
+    this.workerId = snap.slotWorker[snap.packed[SNAPSHOT_FIELDS * n + chosen]!]!;
     this.dpRank = snap.packed[chosen]!;
     this.endpoint = router.endpointOf(chosen);
     this.overlapBlocks = snap.packed[n + chosen]!;
@@ -979,11 +993,12 @@ class Picked implements PickSuccess {
 
   get candidates(): CandidateScore[] {
     if (this.#candidates !== undefined) return this.#candidates;
-    const { ids, packed: p, stride: n } = this.#snapshot;
-    const out: CandidateScore[] = new Array(ids.length);
-    for (let i = 0; i < ids.length; i++) {
+    const { n: count, slotWorker, packed: p, stride: n } = this.#snapshot;
+    const slotAt = SNAPSHOT_FIELDS * n;
+    const out: CandidateScore[] = new Array(count);
+    for (let i = 0; i < count; i++) {
       out[i] = {
-        workerId: ids[i]!,
+        workerId: slotWorker[p[slotAt + i]!]!,
         dpRank: p[i]!,
         overlapBlocks: p[n + i]!,
         tiers: { device: p[2 * n + i]!, host: p[3 * n + i]!, disk: p[4 * n + i]! },

@@ -35,7 +35,13 @@ export class WorkerTable {
   /** Slots ever created (the high-water mark). */
   slotCount = 0;
 
+  /**
+   * Worker id per slot. Replaced (never overwritten in place) when a freed slot is reused, so a
+   * reference taken at pick time keeps naming that pick's workers.
+   */
   slotWorker: string[] = [];
+  /** Bumped whenever a slot is created, reused or freed: caches of id → slot lookups check it. */
+  version = 0;
   slotRank: number[] = [];
   slotEndpoint: string[] = [];
   slotRole = new Uint8Array(0);
@@ -83,6 +89,8 @@ export class WorkerTable {
     for (const rank of ranks) {
       if (!entry.ranks.has(rank)) {
         const slot = this.allocate();
+        if (slot < this.slotWorker.length) this.slotWorker = this.slotWorker.slice(); // reused: copy on write
+        this.version++;
         entry.ranks.set(rank, slot);
         if (rank === 0) this.rank0.set(workerId, slot);
         this.slotWorker[slot] = workerId;
@@ -124,6 +132,7 @@ export class WorkerTable {
       this.slotInUse[slot] = 0;
       this.freeSlots.push(slot);
       freed.push(slot);
+      this.version++;
     }
     if (entry.ranks.size === 0) this.byId.delete(workerId);
     this.rebuildActive();
