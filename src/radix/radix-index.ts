@@ -19,8 +19,10 @@
  *
  * @module
  */
+import { ChildTable } from './child-table.js';
 import { bestColumn, CANON, CHUNK_SIZES, HolderPool, MAX_SLOTS, NAME_MAX, NAME_ONE, popcount3, SLOT_MASK, TIER_SHIFT, tiersOf } from './holders.js';
 import { BlockPool } from './block-pool.js';
+import { AliasTable, NameTable } from './name-tables.js';
 import { NodeTable } from './nodes.js';
 import { MatchScores } from './scores.js';
 import { growI32, growU32, growU8, mix3, pow2AtLeast } from './tables.js';
@@ -53,13 +55,10 @@ export class RadixIndex {
   // Holder lists.
   private readonly holders: HolderPool;
 
-  // Child table (node ids, -1 empty), global name table (block ids), per-cache alias names (4 words a row).
-  private ct: Int32Array;
-  private ctCount = 0;
-  private gt: Int32Array;
-  private gtCount = 0;
-  private et: Int32Array;
-  private etCount = 0;
+  // Child table (node ids), canonical names (block ids), per-cache alias names.
+  private readonly children: ChildTable;
+  private readonly names: NameTable;
+  private readonly aliases: AliasTable;
 
   // Caches.
   private readonly slotOf = new Map<string, Map<number, number>>();
@@ -104,9 +103,9 @@ export class RadixIndex {
     this.nodes = new NodeTable(nodes);
     this.blocks = new BlockPool(blocks);
     this.holders = new HolderPool(nodes * 2);
-    this.ct = new Int32Array(nodes * 2).fill(-1);
-    this.gt = new Int32Array(blocks * 2).fill(-1);
-    this.et = new Int32Array(64).fill(-1);
+    this.children = new ChildTable(nodes * 2);
+    this.names = new NameTable(blocks);
+    this.aliases = new AliasTable(16);
   }
 
   // ───────────────────────────── public API ─────────────────────────────
@@ -251,7 +250,7 @@ export class RadixIndex {
   stats(): IndexStats {
     let entries = 0;
     for (let s = 0; s < this.slotPaths.length; s++) if (this.slotLive[s]) entries += this.slotPaths[s]!;
-    const bytes = this.nodes.byteLength + this.blocks.byteLength + this.holders.words.byteLength + this.ct.byteLength + this.gt.byteLength + this.et.byteLength;
+    const bytes = this.nodes.byteLength + this.blocks.byteLength + this.holders.words.byteLength + this.children.slots.byteLength + this.names.slots.byteLength + this.aliases.rows.byteLength;
     return { nodes: this.nodes.live, entries, bytes };
   }
 
@@ -430,7 +429,7 @@ export class RadixIndex {
         this.nodes.hLen[node] = 1;
         this.nodes.hCap[node] = 0;
         this.blocks.node.fill(node, first, first + len);
-        this.ctInsert(node);
+        this.children.insert(node, this.nodes, this.blocks);
         if (parentPos >= 0) this.nodes.kids[this.blocks.node[parentPos]!]++;
         else this.nodes.rootKids++;
       } else {
@@ -452,19 +451,20 @@ export class RadixIndex {
       this.blocks.canonLo[b] = this.ev32[2 * i]!;
       this.blocks.canonHi[b] = this.ev32[2 * i + 1]!;
       this.blocks.canon[b] = 1;
-      this.gInsert(b);
+      this.names.insert(b, this.blocks);
     } else if (kind === K_ALIAS) {
-      this.eInsert(s, this.ev32[2 * i]!, this.ev32[2 * i + 1]!, b);
+      this.aliases.insert(s, this.ev32[2 * i]!, this.ev32[2 * i + 1]!, b);
+      this.slotAliases[s]!++;
     }
   }
 
   /** What binding name (lo, hi) of cache `s` to block `q` (-1: a block not created yet) means; -1 if it names another path. */
   private classifyName(s: number, lo: number, hi: number, q: number): number {
     if (this.slotAliases[s]! > 0) {
-      const x = this.eLookup(s, lo, hi);
+      const x = this.aliases.lookup(s, lo, hi);
       if (x >= 0) return x === q ? K_BOUND : -1;
     }
-    const g = this.gLookup(lo, hi);
+    const g = this.names.lookup(lo, hi, this.blocks);
     if (g >= 0) {
       const v = this.holderValue(this.blocks.node[g]!, s);
       if ((v & CANON) !== 0) return g === q ? K_BOUND : -1;
@@ -488,21 +488,21 @@ export class RadixIndex {
         return blocks.lo[pos + 1] === lo && blocks.hi[pos + 1] === hi ? pos + 1 : -1;
       }
     }
-    const c = this.ctLookup(pos, lo, hi);
+    const c = this.children.lookup(pos, lo, hi, this.nodes, this.blocks);
     return c < 0 ? -1 : this.nodes.start[c]!;
   }
 
   /** Finds the block cache `s` names (lo, hi) into `resBlock`/`resKind` (1 canonical, 2 alias). */
   private resolve(s: number, lo: number, hi: number): boolean {
     if (this.slotAliases[s]! > 0) {
-      const b = this.eLookup(s, lo, hi);
+      const b = this.aliases.lookup(s, lo, hi);
       if (b >= 0) {
         this.resBlock = b;
         this.resKind = 2;
         return true;
       }
     }
-    const g = this.gLookup(lo, hi);
+    const g = this.names.lookup(lo, hi, this.blocks);
     if (g >= 0 && (this.holderValue(this.blocks.node[g]!, s) & CANON) !== 0) {
       this.resBlock = g;
       this.resKind = 1;
@@ -526,6 +526,9 @@ export class RadixIndex {
     // Holder word of `s` on the last node looked at (valid until the next flush changes things).
     let cacheNode = -1;
     let cacheValue = 0;
+    // Removals never reallocate the block columns (only `top` moves): read them once.
+    const blocks = this.blocks;
+    const { node: bNode, canon: bCanon, canonLo: cLo, canonHi: cHi } = blocks;
     for (let j = 0; j < m; j++) {
       const lo = ev[2 * j]!;
       const hi = ev[2 * j + 1]!;
@@ -537,11 +540,11 @@ export class RadixIndex {
         let g = -1;
         const before = (gNode >= 0 ? gFirst : this.removeHintFirst) - 1;
         const after = (gNode >= 0 ? gLast : this.removeHintLast) + 1;
-        if (before >= 0 && before < this.blocks.top && this.blocks.canon[before] === 1 && this.blocks.canonLo[before] === lo && this.blocks.canonHi[before] === hi) g = before;
-        else if (after >= 0 && after < this.blocks.top && this.blocks.canon[after] === 1 && this.blocks.canonLo[after] === lo && this.blocks.canonHi[after] === hi) g = after;
-        else g = this.gLookup(lo, hi);
+        if (before >= 0 && before < blocks.top && bCanon[before] === 1 && cLo[before] === lo && cHi[before] === hi) g = before;
+        else if (after >= 0 && after < blocks.top && bCanon[after] === 1 && cLo[after] === lo && cHi[after] === hi) g = after;
+        else g = this.names.lookup(lo, hi, blocks);
         if (g >= 0) {
-          const n = this.blocks.node[g]!;
+          const n = bNode[g]!;
           if (n !== cacheNode) {
             cacheNode = n;
             cacheValue = this.holderValue(n, s);
@@ -555,7 +558,7 @@ export class RadixIndex {
         b = this.resBlock;
         kind = this.resKind;
       }
-      if (b >= 0 && gNode >= 0 && this.blocks.node[b] === gNode && kind === gKind && (b === gLast + 1 || b === gFirst - 1)) {
+      if (b >= 0 && gNode >= 0 && bNode[b] === gNode && kind === gKind && (b === gLast + 1 || b === gFirst - 1)) {
         if (b > gLast) gLast = b;
         else gFirst = b;
         continue;
@@ -577,7 +580,7 @@ export class RadixIndex {
         missing = true;
         continue;
       }
-      gNode = this.blocks.node[b]!;
+      gNode = bNode[b]!;
       gFirst = gLast = b;
       gKind = kind;
       gJ = j;
@@ -602,7 +605,7 @@ export class RadixIndex {
       // Held in no tier any more: the names used here go.
       v -= NAME_ONE;
       if (kind === 1) v &= ~CANON;
-      else for (let j = j0; j < j1; j++) this.eDelete(s, this.ev32[2 * j]!, this.ev32[2 * j + 1]!);
+      else for (let j = j0; j < j1; j++) if (this.aliases.delete(s, this.ev32[2 * j]!, this.ev32[2 * j + 1]!)) this.slotAliases[s]!--;
       if (v >>> 20 === 0) v = 0;
     }
     const st = this.nodes.start[n]!;
@@ -623,15 +626,7 @@ export class RadixIndex {
       touched.push(n);
     }
     if (this.slotAliases[s]! > 0) {
-      const old = this.et;
-      const et = (this.et = new Int32Array(old.length).fill(-1));
-      this.etCount = 0;
-      for (let r = 0; r < old.length; r += 4) {
-        if (old[r + 3]! >= 0 && old[r] !== s) {
-          this.ePut(et, old[r]!, old[r + 1]!, old[r + 2]!, old[r + 3]!);
-          this.etCount++;
-        }
-      }
+      this.aliases.dropSlot(s);
       this.slotAliases[s] = 0;
     }
     for (let t = touched.length - 1; t >= 0; t--) {
@@ -688,7 +683,7 @@ export class RadixIndex {
     this.nodes.hCap[t] = cap;
     this.nodes.len[n] = k;
     this.blocks.node.fill(t, st + k, st + len);
-    this.ctInsert(t);
+    this.children.insert(t, this.nodes, this.blocks);
     return t;
   }
 
@@ -710,7 +705,7 @@ export class RadixIndex {
 
   /** Appends child `z` (contiguous, only child, same holders) to `p`. */
   private absorb(p: number, z: number): void {
-    this.ctDelete(z);
+    this.children.delete(z, this.nodes, this.blocks);
     const st = this.nodes.start[z]!;
     const len = this.nodes.len[z]!;
     this.blocks.node.fill(p, st, st + len);
@@ -726,10 +721,10 @@ export class RadixIndex {
     for (;;) {
       const st = this.nodes.start[x]!;
       const len = this.nodes.len[x]!;
-      this.ctDelete(x);
+      this.children.delete(x, this.nodes, this.blocks);
       for (let b = st; b < st + len; b++) {
         if (this.blocks.canon[b] !== 0) {
-          this.gDelete(b);
+          this.names.delete(b, this.blocks);
           this.blocks.canon[b] = 0;
         }
       }
@@ -767,7 +762,7 @@ export class RadixIndex {
     if (nodes.free < 0 && nodes.top === nodes.capacity) {
       const cap = nodes.top * 2;
       nodes.grow(cap);
-      if (this.ct.length < cap * 2) this.rehashChildren(cap * 2);
+      if (this.children.slots.length < cap * 2) this.children.rehash(cap * 2, this.nodes, this.blocks);
     }
     return nodes.alloc();
   }
@@ -780,11 +775,9 @@ export class RadixIndex {
   /** Closes the pool's holes; block ids change, so names and child keys are re-pointed. */
   private compact(): void {
     const remap = this.blocks.compact(this.nodes);
-    const gt = this.gt;
-    for (let i = 0; i < gt.length; i += 2) if (gt[i]! >= 0) gt[i] = remap[gt[i]!]!;
-    const et = this.et;
-    for (let r = 3; r < et.length; r += 4) if (et[r]! >= 0) et[r] = remap[et[r]!]!;
-    this.rehashChildren(this.ct.length);
+    this.names.remap(remap);
+    this.aliases.remap(remap);
+    this.children.rehash(this.children.slots.length, this.nodes, this.blocks);
   }
 
   // ───────────────────────────── holder lists ─────────────────────────────
@@ -834,199 +827,7 @@ export class RadixIndex {
     return len === this.nodes.hLen[b] && this.holders.equal(this.nodes.hOff[a]!, this.nodes.hOff[b]!, len);
   }
 
-  // ───────────────────────────── hash tables ─────────────────────────────
-
-  private ctHome(c: number, mask: number): number {
-    const st = this.nodes.start[c]!;
-    return mix3(this.nodes.parent[c]! + 1, this.blocks.lo[st]!, this.blocks.hi[st]!) & mask;
-  }
-
-  /** Child of the node ending at block `pb` (-1: root) whose first tokens hash is (lo, hi), or -1. */
-  private ctLookup(pb: number, lo: number, hi: number): number {
-    const ct = this.ct;
-    const nStart = this.nodes.start;
-    const nParent = this.nodes.parent;
-    const bLo = this.blocks.lo;
-    const bHi = this.blocks.hi;
-    const mask = ct.length - 1;
-    let i = mix3(pb + 1, lo, hi) & mask;
-    for (;;) {
-      const c = ct[i]!;
-      if (c < 0) return -1;
-      const st = nStart[c]!;
-      if (nParent[c] === pb && bLo[st] === lo && bHi[st] === hi) return c;
-      i = (i + 1) & mask;
-    }
-  }
-
-  private ctInsert(c: number): void {
-    if ((this.ctCount + 1) * 2 > this.ct.length) this.rehashChildren(this.ct.length * 2);
-    const ct = this.ct;
-    const mask = ct.length - 1;
-    let i = this.ctHome(c, mask);
-    while (ct[i]! >= 0) i = (i + 1) & mask;
-    ct[i] = c;
-    this.ctCount++;
-  }
-
-  private ctDelete(c: number): void {
-    const ct = this.ct;
-    const mask = ct.length - 1;
-    let i = this.ctHome(c, mask);
-    while (ct[i] !== c) i = (i + 1) & mask;
-    // Backward-shift deletion keeps probe chains tombstone-free.
-    let j = i;
-    for (;;) {
-      j = (j + 1) & mask;
-      const e = ct[j]!;
-      if (e < 0) break;
-      const h = this.ctHome(e, mask);
-      if (i <= j ? i < h && h <= j : i < h || h <= j) continue;
-      ct[i] = e;
-      i = j;
-    }
-    ct[i] = -1;
-    this.ctCount--;
-  }
-
-  private rehashChildren(cap: number): void {
-    this.ct = new Int32Array(cap).fill(-1);
-    this.ctCount = 0;
-    const ct = this.ct;
-    const mask = cap - 1;
-    for (let n = 0; n < this.nodes.top; n++) {
-      if (this.nodes.len[n] === 0) continue;
-      let i = this.ctHome(n, mask);
-      while (ct[i]! >= 0) i = (i + 1) & mask;
-      ct[i] = n;
-      this.ctCount++;
-    }
-  }
-
-  // The global name table `gt` holds pairs [block id, 32-bit hash of its canonical name]: probes compare
-  // the stored hash before touching the block arrays, and rehashing never reads them.
-
-  /** The block whose canonical name is (lo, hi), or -1. */
-  private gLookup(lo: number, hi: number): number {
-    const gt = this.gt;
-    const mask = (gt.length >> 1) - 1;
-    const h = mix3(0x5bd1e995, lo, hi);
-    let i = h & mask;
-    for (;;) {
-      const b = gt[2 * i]!;
-      if (b < 0) return -1;
-      if (gt[2 * i + 1] === h && this.blocks.canonLo[b] === lo && this.blocks.canonHi[b] === hi) return b;
-      i = (i + 1) & mask;
-    }
-  }
-
-  private gInsert(b: number): void {
-    if ((this.gtCount + 1) * 2 > this.gt.length >> 1) this.rehashNames(this.gt.length);
-    const gt = this.gt;
-    const mask = (gt.length >> 1) - 1;
-    const h = mix3(0x5bd1e995, this.blocks.canonLo[b]!, this.blocks.canonHi[b]!);
-    let i = h & mask;
-    while (gt[2 * i]! >= 0) i = (i + 1) & mask;
-    gt[2 * i] = b;
-    gt[2 * i + 1] = h;
-    this.gtCount++;
-  }
-
-  private gDelete(b: number): void {
-    const gt = this.gt;
-    const mask = (gt.length >> 1) - 1;
-    let i = mix3(0x5bd1e995, this.blocks.canonLo[b]!, this.blocks.canonHi[b]!) & mask;
-    while (gt[2 * i] !== b) i = (i + 1) & mask;
-    let j = i;
-    for (;;) {
-      j = (j + 1) & mask;
-      if (gt[2 * j]! < 0) break;
-      const home = gt[2 * j + 1]! & mask;
-      if (i <= j ? i < home && home <= j : i < home || home <= j) continue;
-      gt[2 * i] = gt[2 * j]!;
-      gt[2 * i + 1] = gt[2 * j + 1]!;
-      i = j;
-    }
-    gt[2 * i] = -1;
-    this.gtCount--;
-  }
-
-  /** Re-inserts every name into a table of `slots` pairs. */
-  private rehashNames(slots: number): void {
-    const old = this.gt;
-    const gt = (this.gt = new Int32Array(slots * 2).fill(-1));
-    const mask = slots - 1;
-    for (let k = 0; k < old.length; k += 2) {
-      const b = old[k]!;
-      if (b < 0) continue;
-      let i = old[k + 1]! & mask;
-      while (gt[2 * i]! >= 0) i = (i + 1) & mask;
-      gt[2 * i] = b;
-      gt[2 * i + 1] = old[k + 1]!;
-    }
-  }
-
-  private eLookup(s: number, lo: number, hi: number): number {
-    const et = this.et;
-    const mask = (et.length >> 2) - 1;
-    let i = mix3(s, lo, hi) & mask;
-    for (;;) {
-      const r = i << 2;
-      const b = et[r + 3]!;
-      if (b < 0) return -1;
-      if (et[r] === s && et[r + 1] === (lo | 0) && et[r + 2] === (hi | 0)) return b;
-      i = (i + 1) & mask;
-    }
-  }
-
-  private eInsert(s: number, lo: number, hi: number, b: number): void {
-    // Alias rows are 16 bytes: a fuller table (load ≤ 3/4) keeps per-worker naming near 30 bytes an entry.
-    if ((this.etCount + 1) * 4 > (this.et.length >> 2) * 3) {
-      const old = this.et;
-      const et = (this.et = new Int32Array(old.length * 2).fill(-1));
-      for (let r = 0; r < old.length; r += 4) if (old[r + 3]! >= 0) this.ePut(et, old[r]!, old[r + 1]!, old[r + 2]!, old[r + 3]!);
-    }
-    this.ePut(this.et, s, lo, hi, b);
-    this.etCount++;
-    this.slotAliases[s]!++;
-  }
-
-  /** Places a row in an alias table with room for it. */
-  private ePut(et: Int32Array, s: number, lo: number, hi: number, b: number): void {
-    const mask = (et.length >> 2) - 1;
-    let i = mix3(s, lo, hi) & mask;
-    while (et[(i << 2) + 3]! >= 0) i = (i + 1) & mask;
-    const r = i << 2;
-    et[r] = s;
-    et[r + 1] = lo;
-    et[r + 2] = hi;
-    et[r + 3] = b;
-  }
-
-  private eDelete(s: number, lo: number, hi: number): void {
-    const et = this.et;
-    const mask = (et.length >> 2) - 1;
-    let i = mix3(s, lo, hi) & mask;
-    for (;;) {
-      const r = i << 2;
-      if (et[r + 3]! < 0) return;
-      if (et[r] === s && et[r + 1] === (lo | 0) && et[r + 2] === (hi | 0)) break;
-      i = (i + 1) & mask;
-    }
-    let j = i;
-    for (;;) {
-      j = (j + 1) & mask;
-      const rj = j << 2;
-      if (et[rj + 3]! < 0) break;
-      const h = mix3(et[rj]!, et[rj + 1]! >>> 0, et[rj + 2]! >>> 0) & mask;
-      if (i <= j ? i < h && h <= j : i < h || h <= j) continue;
-      et.copyWithin(i << 2, rj, rj + 4);
-      i = j;
-    }
-    et.fill(-1, i << 2, (i << 2) + 4);
-    this.etCount--;
-    this.slotAliases[s]!--;
-  }
+  // ───────────────────────────── event scratch ─────────────────────────────
 
   /** Scratch for detecting a block hash repeated inside one stored event. */
   private dupReset(m: number): void {
@@ -1088,7 +889,7 @@ export class RadixIndex {
     const bLo = this.blocks.lo;
     const bHi = this.blocks.hi;
     const { start: nStart, len: nLen, hOff: nHOff, hLen: nHLen } = this.nodes;
-    let c = count > 0 ? this.ctLookup(-1, q[0]!, q[1]!) : -1;
+    let c = count > 0 ? this.children.lookup(-1, q[0]!, q[1]!, this.nodes, this.blocks) : -1;
     if (c >= 0) {
       const off = nHOff[c]!;
       const end = off + nHLen[c]!;
@@ -1120,7 +921,7 @@ export class RadixIndex {
       }
       depth += run;
       if (run < len || depth >= count || (earlyExit && nActive === 1)) break;
-      const next = this.ctLookup(st + len - 1, q[depth * 2]!, q[depth * 2 + 1]!);
+      const next = this.children.lookup(st + len - 1, q[depth * 2]!, q[depth * 2 + 1]!, this.nodes, this.blocks);
       if (next < 0) break;
       // Intersect the active set with the child's holders; those dropping out score the depth so far.
       let epoch = ++this.mEpoch;
@@ -1182,11 +983,11 @@ export class RadixIndex {
     const nt = this.nodes.top;
     const bt = this.blocks.top;
     return {
-      scalars: [this.nodes.top, this.nodes.free, this.nodes.live, this.nodes.rootKids, this.blocks.top, this.blocks.holes, this.holders.top, this.ctCount, this.gtCount, this.etCount],
+      scalars: [this.nodes.top, this.nodes.free, this.nodes.live, this.nodes.rootKids, this.blocks.top, this.blocks.holes, this.holders.top, this.children.count, this.names.count, this.aliases.count],
       hFree: this.holders.free,
       i32: [
         this.nodes.start.subarray(0, nt), this.nodes.len.subarray(0, nt), this.nodes.parent.subarray(0, nt), this.nodes.kids.subarray(0, nt),
-        this.nodes.hOff.subarray(0, nt), this.nodes.hLen.subarray(0, nt), this.blocks.node.subarray(0, bt), this.ct, this.gt, this.et,
+        this.nodes.hOff.subarray(0, nt), this.nodes.hLen.subarray(0, nt), this.blocks.node.subarray(0, bt), this.children.slots, this.names.slots, this.aliases.rows,
       ],
       u32: [this.blocks.lo.subarray(0, bt), this.blocks.hi.subarray(0, bt), this.blocks.canonLo.subarray(0, bt), this.blocks.canonHi.subarray(0, bt), this.holders.words.subarray(0, this.holders.top)],
       u8: [this.nodes.hCap.subarray(0, nt), this.blocks.canon.subarray(0, bt)],
@@ -1229,18 +1030,18 @@ export class RadixIndex {
     this.blocks.node = new Int32Array(blockCap).fill(-1);
     this.blocks.node.set(bNode);
     this.holders.load(hp, hTop, p.hFree);
-    this.ct = ct.slice();
-    this.gt = gt.slice();
-    this.et = et.slice();
+    this.children.slots = ct.slice();
+    this.names.slots = gt.slice();
+    this.aliases.rows = et.slice();
     this.nodes.top = nodeTop;
     this.nodes.free = nodeFree;
     this.nodes.live = liveNodes;
     this.nodes.rootKids = rootKids;
     this.blocks.top = poolTop;
     this.blocks.holes = freeBlocks;
-    this.ctCount = ctCount;
-    this.gtCount = gtCount;
-    this.etCount = etCount;
+    this.children.count = ctCount;
+    this.names.count = gtCount;
+    this.aliases.count = etCount;
     for (let s = 0; s < p.slots.length; s++) {
       const row = p.slots[s];
       if (row === null || row === undefined) {
@@ -1265,9 +1066,9 @@ export class RadixIndex {
       this.slotAliases[s] = 0;
     }
     this.freeSlots.reverse();
-    for (let r = 0; r < this.et.length; r += 4) {
-      const slot = this.et[r]!;
-      if (this.et[r + 3]! >= 0 && slot >= 0 && slot < this.slotAliases.length) this.slotAliases[slot]!++;
+    for (let r = 0; r < this.aliases.rows.length; r += 4) {
+      const slot = this.aliases.rows[r]!;
+      if (this.aliases.rows[r + 3]! >= 0 && slot >= 0 && slot < this.slotAliases.length) this.slotAliases[slot]!++;
     }
     const cap = pow2AtLeast(p.slots.length + 1, 64);
     this.mMark = new Uint32Array(cap);
@@ -1332,7 +1133,7 @@ export class RadixIndex {
         if (v >>> 20 === 0) broken('holder without a name');
         if (tiersOf(v) !== 0) paths[s]! += len;
       }
-      if (this.ctLookup(pb, this.blocks.lo[st]!, this.blocks.hi[st]!) !== n) broken('child table');
+      if (this.children.lookup(pb, this.blocks.lo[st]!, this.blocks.hi[st]!, this.nodes, this.blocks) !== n) broken('child table');
     }
     if (live !== this.nodes.live || rootKids !== this.nodes.rootKids) broken('node counts');
     if (blocks + this.blocks.holes !== poolTop) broken('free block count');
@@ -1344,10 +1145,10 @@ export class RadixIndex {
       if (nLen[n]! > 0 && kids[n] !== this.nodes.kids[n]) broken('child counts');
       if (nLen[n]! > 0 && nHLen[n] === 0 && this.nodes.kids[n] === 0) broken('dead node');
     }
-    if (this.ctCount !== live) broken('child table count');
+    if (this.children.count !== live) broken('child table count');
     let seen = 0;
-    for (let i = 0; i < this.ct.length; i++) {
-      const c = this.ct[i]!;
+    for (let i = 0; i < this.children.slots.length; i++) {
+      const c = this.children.slots[i]!;
       if (c === -1) continue;
       if (c < 0 || c >= nodeTop || nLen[c] === 0) broken('child table entry');
       seen++;
@@ -1375,7 +1176,7 @@ export class RadixIndex {
   private verifyNames(): void {
     const poolTop = this.blocks.top;
     const { canon: bCanon, node: bNode } = this.blocks;
-    const gt = this.gt;
+    const gt = this.names.slots;
     let canon = 0;
     for (let b = 0; b < poolTop; b++) {
       const f = bCanon[b]!;
@@ -1399,22 +1200,22 @@ export class RadixIndex {
       gSeen++;
     }
     if (gSeen * 2 > slots) broken('name table load');
-    if (gSeen !== canon || this.gtCount !== canon) broken('name table count');
+    if (gSeen !== canon || this.names.count !== canon) broken('name table count');
     let eSeen = 0;
-    const et = this.et;
+    const et = this.aliases.rows;
     const aliases = new Float64Array(this.slotLive.length);
     for (let r = 0; r < et.length; r += 4) {
       const b = et[r + 3]!;
       if (b === -1) continue;
       const s = et[r]!;
       if (b < 0 || b >= poolTop || bNode[b]! < 0 || s < 0 || s >= this.slotLive.length || !this.slotLive[s]) broken('alias entry');
-      if (this.eLookup(s, et[r + 1]! >>> 0, et[r + 2]! >>> 0) !== b) broken('alias table');
+      if (this.aliases.lookup(s, et[r + 1]! >>> 0, et[r + 2]! >>> 0) !== b) broken('alias table');
       if (this.holderValue(bNode[b]!, s) === 0) broken('alias without holder word');
       aliases[s]!++;
       eSeen++;
     }
     for (let s = 0; s < aliases.length; s++) if (aliases[s] !== (this.slotLive[s] ? this.slotAliases[s] : 0)) broken('aliases per cache');
-    if (eSeen !== this.etCount) broken('alias count');
+    if (eSeen !== this.aliases.count) broken('alias count');
   }
 }
 

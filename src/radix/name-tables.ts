@@ -1,0 +1,198 @@
+/**
+ * Block names: the global canonical-name table and the per-cache alias table.
+ *
+ * A block's first name is its canonical name, found in {@link NameTable} (name → block). A cache whose
+ * name for a block is the canonical one just sets the canonical bit in its holder word; any other name
+ * is an alias row in {@link AliasTable} (slot, name → block). When engines name a path the same way on
+ * every worker (Dynamo, vLLM), names cost nothing per entry. Both tables use open addressing with
+ * backward-shift deletion, keyed by the name's u32 halves.
+ *
+ * @internal
+ */
+import type { BlockPool } from './block-pool.js';
+import { mix3 } from './tables.js';
+
+/** Seed of the canonical-name hash (also stored per entry: probes and rehashing read it, not the blocks). */
+const NAME_SEED = 0x5bd1e995;
+
+/**
+ * Canonical names: pairs `[block id, 32-bit hash of its canonical name]` (-1: empty). Probes compare
+ * the stored hash before touching the block columns, and rehashing never reads them. Load ≤ 1/2.
+ * @internal
+ */
+export class NameTable {
+  /** Pairs of (block id, name hash); the pair count is a power of two. */
+  slots: Int32Array;
+  /** Names in the table. */
+  count = 0;
+
+  constructor(pairs: number) {
+    this.slots = new Int32Array(pairs * 2).fill(-1);
+  }
+
+  /** The block whose canonical name is (lo, hi), or -1. */
+  lookup(lo: number, hi: number, blocks: BlockPool): number {
+    const gt = this.slots;
+    const mask = (gt.length >> 1) - 1;
+    const h = mix3(NAME_SEED, lo, hi);
+    let i = h & mask;
+    for (;;) {
+      const b = gt[2 * i]!;
+      if (b < 0) return -1;
+      if (gt[2 * i + 1] === h && blocks.canonLo[b] === lo && blocks.canonHi[b] === hi) return b;
+      i = (i + 1) & mask;
+    }
+  }
+
+  /** Adds block `b` under its canonical name (set in the pool). */
+  insert(b: number, blocks: BlockPool): void {
+    if ((this.count + 1) * 2 > this.slots.length >> 1) this.rehash(this.slots.length);
+    const gt = this.slots;
+    const mask = (gt.length >> 1) - 1;
+    const h = mix3(NAME_SEED, blocks.canonLo[b]!, blocks.canonHi[b]!);
+    let i = h & mask;
+    while (gt[2 * i]! >= 0) i = (i + 1) & mask;
+    gt[2 * i] = b;
+    gt[2 * i + 1] = h;
+    this.count++;
+  }
+
+  /** Removes block `b` (its canonical name still set in the pool). */
+  delete(b: number, blocks: BlockPool): void {
+    const gt = this.slots;
+    const mask = (gt.length >> 1) - 1;
+    let i = mix3(NAME_SEED, blocks.canonLo[b]!, blocks.canonHi[b]!) & mask;
+    while (gt[2 * i] !== b) i = (i + 1) & mask;
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      if (gt[2 * j]! < 0) break;
+      const home = gt[2 * j + 1]! & mask;
+      if (i <= j ? i < home && home <= j : i < home || home <= j) continue;
+      gt[2 * i] = gt[2 * j]!;
+      gt[2 * i + 1] = gt[2 * j + 1]!;
+      i = j;
+    }
+    gt[2 * i] = -1;
+    this.count--;
+  }
+
+  /** Re-points every entry after the block pool moved (`remap`: old id → new id). */
+  remap(remap: Int32Array): void {
+    const gt = this.slots;
+    for (let i = 0; i < gt.length; i += 2) if (gt[i]! >= 0) gt[i] = remap[gt[i]!]!;
+  }
+
+  /** Re-inserts every name into a table of `pairs` pairs. */
+  private rehash(pairs: number): void {
+    const old = this.slots;
+    const gt = (this.slots = new Int32Array(pairs * 2).fill(-1));
+    const mask = pairs - 1;
+    for (let k = 0; k < old.length; k += 2) {
+      const b = old[k]!;
+      if (b < 0) continue;
+      let i = old[k + 1]! & mask;
+      while (gt[2 * i]! >= 0) i = (i + 1) & mask;
+      gt[2 * i] = b;
+      gt[2 * i + 1] = old[k + 1]!;
+    }
+  }
+}
+
+/** Places a row in an alias table with room for it. */
+function put(et: Int32Array, s: number, lo: number, hi: number, b: number): void {
+  const mask = (et.length >> 2) - 1;
+  let i = mix3(s, lo, hi) & mask;
+  while (et[(i << 2) + 3]! >= 0) i = (i + 1) & mask;
+  const r = i << 2;
+  et[r] = s;
+  et[r + 1] = lo;
+  et[r + 2] = hi;
+  et[r + 3] = b;
+}
+
+/**
+ * Alias names: rows of 4 words `[slot, name lo, name hi, block id]` (block -1: empty). Rows are
+ * 16 bytes: a fuller table (load ≤ 3/4) keeps per-worker naming near 30 bytes an entry.
+ * @internal
+ */
+export class AliasTable {
+  /** 4 words a row; the row count is a power of two. */
+  rows: Int32Array;
+  /** Names in the table. */
+  count = 0;
+
+  constructor(rows: number) {
+    this.rows = new Int32Array(rows * 4).fill(-1);
+  }
+
+  /** The block cache `s` names (lo, hi) by alias, or -1. */
+  lookup(s: number, lo: number, hi: number): number {
+    const et = this.rows;
+    const mask = (et.length >> 2) - 1;
+    let i = mix3(s, lo, hi) & mask;
+    for (;;) {
+      const r = i << 2;
+      const b = et[r + 3]!;
+      if (b < 0) return -1;
+      if (et[r] === s && et[r + 1] === (lo | 0) && et[r + 2] === (hi | 0)) return b;
+      i = (i + 1) & mask;
+    }
+  }
+
+  /** Adds cache `s`'s alias (lo, hi) for block `b` (the caller counts it per cache). */
+  insert(s: number, lo: number, hi: number, b: number): void {
+    if ((this.count + 1) * 4 > (this.rows.length >> 2) * 3) {
+      const old = this.rows;
+      const et = (this.rows = new Int32Array(old.length * 2).fill(-1));
+      for (let r = 0; r < old.length; r += 4) if (old[r + 3]! >= 0) put(et, old[r]!, old[r + 1]!, old[r + 2]!, old[r + 3]!);
+    }
+    put(this.rows, s, lo, hi, b);
+    this.count++;
+  }
+
+  /** Removes cache `s`'s alias (lo, hi); false if it has none. */
+  delete(s: number, lo: number, hi: number): boolean {
+    const et = this.rows;
+    const mask = (et.length >> 2) - 1;
+    let i = mix3(s, lo, hi) & mask;
+    for (;;) {
+      const r = i << 2;
+      if (et[r + 3]! < 0) return false;
+      if (et[r] === s && et[r + 1] === (lo | 0) && et[r + 2] === (hi | 0)) break;
+      i = (i + 1) & mask;
+    }
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const rj = j << 2;
+      if (et[rj + 3]! < 0) break;
+      const h = mix3(et[rj]!, et[rj + 1]! >>> 0, et[rj + 2]! >>> 0) & mask;
+      if (i <= j ? i < h && h <= j : i < h || h <= j) continue;
+      et.copyWithin(i << 2, rj, rj + 4);
+      i = j;
+    }
+    et.fill(-1, i << 2, (i << 2) + 4);
+    this.count--;
+    return true;
+  }
+
+  /** Drops every alias of cache `s` (rebuilds a table of the same size without them). */
+  dropSlot(s: number): void {
+    const old = this.rows;
+    const et = (this.rows = new Int32Array(old.length).fill(-1));
+    this.count = 0;
+    for (let r = 0; r < old.length; r += 4) {
+      if (old[r + 3]! >= 0 && old[r] !== s) {
+        put(et, old[r]!, old[r + 1]!, old[r + 2]!, old[r + 3]!);
+        this.count++;
+      }
+    }
+  }
+
+  /** Re-points every row after the block pool moved (`remap`: old id → new id). */
+  remap(remap: Int32Array): void {
+    const et = this.rows;
+    for (let r = 3; r < et.length; r += 4) if (et[r]! >= 0) et[r] = remap[et[r]!]!;
+  }
+}
