@@ -28,6 +28,7 @@ import { MatchScores } from './scores.js';
 import { growI32, growU32, growU8, mix3, pow2AtLeast } from './tables.js';
 import type { ApplyResult, FindMatchesOptions, IndexStats, KvEvent, OverlapScores, WorkerKey } from './types.js';
 import { checkRank, checkTier, checkU64, checkWorkerId, describe, isU64 } from './validate.js';
+import { verifyIndex } from './verify.js';
 import { decodeSnapshot, encodeSnapshot, type SnapshotParts } from './snapshot.js';
 
 /** Name kinds of a stored block, decided before anything changes. */
@@ -1084,141 +1085,7 @@ export class RadixIndex {
    * @internal
    */
   verify(): void {
-    if (!(this.nodes.top >= 0 && this.blocks.top >= 0 && this.holders.top >= 0 && this.nodes.top <= this.nodes.start.length)) broken('counts');
-    const paths = this.verifyNodes();
-    this.verifyFreeLists();
-    this.verifyNames();
-    for (let s = 0; s < this.slotLive.length; s++) if (this.slotLive[s] && paths[s] !== this.slotPaths[s]) broken('paths per cache');
+    const { nodes, blocks, holders, children, names, aliases, slotLive, slotPaths, slotAliases } = this;
+    verifyIndex({ nodes, blocks, holders, children, names, aliases, slotLive, slotPaths, slotAliases });
   }
-
-  /** Node runs, parents, child counts, holder lists and the child table; returns paths held per slot. */
-  private verifyNodes(): Float64Array {
-    const nodeTop = this.nodes.top;
-    const poolTop = this.blocks.top;
-    const slotCount = this.slotLive.length;
-    const { start: nStart, len: nLen, parent: nParent, hOff: nHOff, hLen: nHLen, hCap: nHCap } = this.nodes;
-    const bNode = this.blocks.node;
-    const hp = this.holders.words;
-    const kids = new Int32Array(nodeTop);
-    const paths = new Float64Array(slotCount);
-    let rootKids = 0;
-    let live = 0;
-    let blocks = 0;
-    for (let n = 0; n < nodeTop; n++) {
-      const len = nLen[n]!;
-      if (len < 0) broken('node length');
-      if (len === 0) continue;
-      live++;
-      const st = nStart[n]!;
-      if (st < 0 || st + len > poolTop) broken('node run out of the pool');
-      for (let b = st; b < st + len; b++) if (bNode[b] !== n) broken('block owner');
-      blocks += len;
-      const pb = nParent[n]!;
-      if (pb < -1 || pb >= poolTop) broken('parent block');
-      if (pb >= 0) {
-        const p = bNode[pb]!;
-        if (p < 0 || nStart[p]! + nLen[p]! - 1 !== pb) broken('parent is not a node end');
-        kids[p]!++;
-      } else rootKids++;
-      const off = nHOff[n]!;
-      const hl = nHLen[n]!;
-      const cap = nHCap[n]!;
-      if (cap > 16 || hl < 0 || hl > 1 << cap || off < 0 || off + (1 << cap) > this.holders.top) broken('holder list bounds');
-      let prev = -1;
-      for (let i = off; i < off + hl; i++) {
-        const v = hp[i]!;
-        const s = v & SLOT_MASK;
-        if (s <= prev || s >= slotCount || !this.slotLive[s]) broken('holder slot');
-        prev = s;
-        if (v >>> 20 === 0) broken('holder without a name');
-        if (tiersOf(v) !== 0) paths[s]! += len;
-      }
-      if (this.children.lookup(pb, this.blocks.lo[st]!, this.blocks.hi[st]!, this.nodes, this.blocks) !== n) broken('child table');
-    }
-    if (live !== this.nodes.live || rootKids !== this.nodes.rootKids) broken('node counts');
-    if (blocks + this.blocks.holes !== poolTop) broken('free block count');
-    for (let b = 0; b < poolTop; b++) {
-      const n = bNode[b]!;
-      if (n < -1 || n >= nodeTop || (n >= 0 && nLen[n] === 0)) broken('block owner');
-    }
-    for (let n = 0; n < nodeTop; n++) {
-      if (nLen[n]! > 0 && kids[n] !== this.nodes.kids[n]) broken('child counts');
-      if (nLen[n]! > 0 && nHLen[n] === 0 && this.nodes.kids[n] === 0) broken('dead node');
-    }
-    if (this.children.count !== live) broken('child table count');
-    let seen = 0;
-    for (let i = 0; i < this.children.slots.length; i++) {
-      const c = this.children.slots[i]!;
-      if (c === -1) continue;
-      if (c < 0 || c >= nodeTop || nLen[c] === 0) broken('child table entry');
-      seen++;
-    }
-    if (seen !== live) broken('child table entries');
-    return paths;
-  }
-
-  private verifyFreeLists(): void {
-    let freeNodes = 0;
-    for (let n = this.nodes.free; n !== -1; n = this.nodes.start[n]!) {
-      if (n < 0 || n >= this.nodes.top || this.nodes.len[n] !== 0 || ++freeNodes > this.nodes.top) broken('node free list');
-    }
-    if (freeNodes + this.nodes.live !== this.nodes.top) broken('node free list length');
-    for (let c = 0; c < CHUNK_SIZES; c++) {
-      let steps = 0;
-      for (let o = this.holders.free[c]!; o !== -1; ) {
-        if (o < 0 || o + (1 << c) > this.holders.top || ++steps > this.holders.top) broken('holder free list');
-        o = this.holders.nextFree(o);
-      }
-    }
-  }
-
-  /** Canonical names: every flagged block is in the global table at a reachable slot, and nothing else is. */
-  private verifyNames(): void {
-    const poolTop = this.blocks.top;
-    const { canon: bCanon, node: bNode } = this.blocks;
-    const gt = this.names.slots;
-    let canon = 0;
-    for (let b = 0; b < poolTop; b++) {
-      const f = bCanon[b]!;
-      if (f > 1 || (f === 1 && bNode[b]! < 0)) broken('canonical flag');
-      canon += f;
-    }
-    // Every entry is a distinct canonical block reachable from its home slot (by the stored name hash;
-    // accidental damage to the hashes themselves is the checksum's job).
-    const slots = gt.length >> 1;
-    const mask = slots - 1;
-    // Canonical blocks not met yet, as a bitset small enough to stay in cache while the table is scanned.
-    const pending = new Int32Array((poolTop + 31) >>> 5);
-    for (let b = 0; b < poolTop; b++) if (bCanon[b] === 1) pending[b >>> 5]! |= 1 << (b & 31);
-    let gSeen = 0;
-    for (let i = 0; i < slots; i++) {
-      const b = gt[2 * i]!;
-      if (b === -1) continue;
-      if (b < 0 || b >= poolTop || (pending[b >>> 5]! & (1 << (b & 31))) === 0) broken('name table entry');
-      pending[b >>> 5]! &= ~(1 << (b & 31));
-      for (let j = gt[2 * i + 1]! & mask; j !== i; j = (j + 1) & mask) if (gt[2 * j] === -1) broken('name table probe');
-      gSeen++;
-    }
-    if (gSeen * 2 > slots) broken('name table load');
-    if (gSeen !== canon || this.names.count !== canon) broken('name table count');
-    let eSeen = 0;
-    const et = this.aliases.rows;
-    const aliases = new Float64Array(this.slotLive.length);
-    for (let r = 0; r < et.length; r += 4) {
-      const b = et[r + 3]!;
-      if (b === -1) continue;
-      const s = et[r]!;
-      if (b < 0 || b >= poolTop || bNode[b]! < 0 || s < 0 || s >= this.slotLive.length || !this.slotLive[s]) broken('alias entry');
-      if (this.aliases.lookup(s, et[r + 1]! >>> 0, et[r + 2]! >>> 0) !== b) broken('alias table');
-      if (this.holderValue(bNode[b]!, s) === 0) broken('alias without holder word');
-      aliases[s]!++;
-      eSeen++;
-    }
-    for (let s = 0; s < aliases.length; s++) if (aliases[s] !== (this.slotLive[s] ? this.slotAliases[s] : 0)) broken('aliases per cache');
-    if (eSeen !== this.aliases.count) broken('alias count');
-  }
-}
-
-function broken(what: string): never {
-  throw new Error(`RadixIndex: broken invariant (${what})`);
 }
