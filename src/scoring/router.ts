@@ -145,6 +145,8 @@ export class Router {
   private rowRanks = new Float64Array(0);
   private rowSlots = new Int32Array(0);
   private rowVersion = -1;
+  /** The scratch block belongs to a pick result: the next evaluation needs a fresh one. */
+  private blockTaken = false;
 
   private readonly picks = new Counter('kvrouter_picks_total', 'Endpoint picks by outcome.', 'outcome', [
     'picked',
@@ -516,6 +518,11 @@ export class Router {
   private evaluate(request: PickRequest, caller: string, now: number): PickFailure | undefined {
     const req = this.checkRequest(request, caller);
     this.expire(now);
+    if (this.blockTaken) {
+      const s = this.scratch;
+      s.useBlock(this.slab.take(s.block.length));
+      this.blockTaken = false;
+    }
     const failure = this.gather(req.candidates, req.role);
     if (failure !== undefined) return failure;
     this.clearOverlap();
@@ -853,20 +860,21 @@ export class Router {
   }
 
   /**
-   * @internal Snapshot of the last evaluation for a {@link Picked} result: one packed array (the
-   * reported fields, then the slots) and the table's current slot → worker id array, which is
-   * replaced rather than overwritten, so ids are read only if `candidates` is.
+   * @internal Snapshot of the last evaluation for a {@link Picked} result: the scratch block the
+   * pick was computed in (the reported fields, then the slots) and the table's current slot →
+   * worker id array, which is replaced rather than overwritten, so ids are read only if
+   * `candidates` is.
    */
   snapshotCandidates(): CandidateSnapshot {
     const s = this.scratch;
     const n = s.n;
     const block = s.block;
-    const packed = this.slab.take(block.length + n);
-    packed.set(block); // one copy of every reported field (field-major, stride = capacity)
     const slots = s.slot;
-    const base = block.length;
-    for (let i = 0; i < n; i++) packed[base + i] = slots[i]!;
-    return { n, slotWorker: this.table.slotWorker, packed, stride: s.capacity, promptBlocks: s.promptBlocks, unknown: this.unknown };
+    const base = SNAPSHOT_FIELDS * s.capacity;
+    for (let i = 0; i < n; i++) block[base + i] = slots[i]!;
+    // The result keeps this pick's block; the next pick computes in a fresh one (no copy).
+    this.blockTaken = true;
+    return { n, slotWorker: this.table.slotWorker, packed: block, stride: s.capacity, promptBlocks: s.promptBlocks, unknown: this.unknown };
   }
 
   /** @internal Endpoint of a slot. */
@@ -917,7 +925,7 @@ class Slab {
   private buffer = new ArrayBuffer(0);
   private used = 0;
 
-  take(length: number): Float64Array {
+  take(length: number): Float64Array<ArrayBuffer> {
     const bytes = length * 8;
     if (this.used + bytes > this.buffer.byteLength) {
       this.buffer = new ArrayBuffer(Math.max(1 << 20, bytes));

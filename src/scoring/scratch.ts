@@ -18,7 +18,7 @@ export class Scratch implements CandidateTable {
   slot = new Int32Array(0);
   /**
    * The per-candidate fields a pick result reports, field-major in one buffer (field k at
-   * `k · capacity`), so a result snapshots them with a single copy. Views below.
+   * `k · capacity`, then room for the slots), handed to the result whole. Views below.
    */
   block = new Float64Array(0);
   /** Rows per field in {@link Scratch.block}. */
@@ -56,8 +56,28 @@ export class Scratch implements CandidateTable {
     if (capacity <= this.slot.length) return;
     this.slot = new Int32Array(capacity);
     this.capacity = capacity;
-    this.block = new Float64Array(capacity * SNAPSHOT_FIELDS);
-    const field = (k: number) => this.block.subarray(k * capacity, (k + 1) * capacity);
+    this.useBlock(new Float64Array(capacity * (SNAPSHOT_FIELDS + 1)));
+    this.queue = new Float64Array(capacity);
+    this.kvUsage = new Float64Array(capacity);
+    this.pickIndex = new Int32Array(capacity);
+    this.pickValues = new Float64Array(capacity);
+    this.pickProbs = new Float64Array(capacity);
+    this.part = new Float64Array(capacity);
+    const seen = new Uint32Array(capacity);
+    seen.set(this.seen);
+    this.seen = seen;
+    this.position = new Int32Array(capacity);
+  }
+
+  /**
+   * Points the reported fields at `block` (field k at `k · capacity`; room for one more field,
+   * the slots, at the end). A pick result keeps the block it was computed in, so the next pick
+   * writes into a fresh one instead of the result copying this one.
+   */
+  useBlock(block: Float64Array<ArrayBuffer>): void {
+    const capacity = this.capacity;
+    this.block = block;
+    const field = (k: number) => block.subarray(k * capacity, (k + 1) * capacity);
     this.rank = field(0);
     this.overlapBlocks = field(1);
     this.device = field(2);
@@ -69,16 +89,6 @@ export class Scratch implements CandidateTable {
     this.score = field(8);
     this.probability = field(9);
     this.busy = field(10);
-    this.queue = new Float64Array(capacity);
-    this.kvUsage = new Float64Array(capacity);
-    this.pickIndex = new Int32Array(capacity);
-    this.pickValues = new Float64Array(capacity);
-    this.pickProbs = new Float64Array(capacity);
-    this.part = new Float64Array(capacity);
-    const seen = new Uint32Array(capacity);
-    seen.set(this.seen);
-    this.seen = seen;
-    this.position = new Int32Array(capacity);
   }
 
   /** Starts a pick's candidate list. */
