@@ -20,11 +20,11 @@
  * @module
  */
 import { ChildTable } from './child-table.js';
-import { bestColumn, CANON, CHUNK_SIZES, HolderPool, MAX_SLOTS, NAME_MAX, NAME_ONE, popcount3, SLOT_MASK, TIER_SHIFT, tiersOf } from './holders.js';
+import { CANON, CHUNK_SIZES, HolderPool, MAX_SLOTS, NAME_MAX, NAME_ONE, popcount3, TIER_SHIFT, tiersOf } from './holders.js';
 import { BlockPool } from './block-pool.js';
 import { AliasTable, NameTable } from './name-tables.js';
 import { NodeTable } from './nodes.js';
-import { MatchScores } from './scores.js';
+import { Matcher } from './match.js';
 import { growI32, growU32, growU8, mix3, pow2AtLeast } from './tables.js';
 import type { ApplyResult, FindMatchesOptions, IndexStats, KvEvent, OverlapScores, WorkerKey } from './types.js';
 import { checkRank, checkTier, checkU64, checkWorkerId, describe, isU64 } from './validate.js';
@@ -84,12 +84,7 @@ export class RadixIndex {
   private readonly one64 = new BigUint64Array(1);
   private readonly one32 = new Uint32Array(this.one64.buffer);
   private q64 = new BigUint64Array(64);
-  private mMark = new Uint32Array(64);
-  private mTier = new Uint8Array(64);
-  private mCount = new Int32Array(256);
-  private mActive = new Int32Array(64);
-  private mDone = new Int32Array(64);
-  private mEpoch = 0;
+  private readonly matcher = new Matcher();
   /** Block run of the last removal: the next removal event often continues it. */
   private removeHintFirst = -2;
   private removeHintLast = -2;
@@ -286,14 +281,7 @@ export class RadixIndex {
     this.slotPaths[slot] = 0;
     this.slotLive[slot] = true;
     this.slotAliases[slot] = 0;
-    if (this.mMark.length <= slot) {
-      const cap = pow2AtLeast(slot + 1, 64);
-      this.mMark = growU32(this.mMark, cap);
-      this.mTier = growU8(this.mTier, cap);
-      this.mCount = growI32(this.mCount, cap * 4);
-      this.mActive = growI32(this.mActive, cap);
-      this.mDone = growI32(this.mDone, cap);
-    }
+    this.matcher.ensureSlot(slot);
     return slot;
   }
 
@@ -875,103 +863,8 @@ export class RadixIndex {
     this.evKind = new Uint8Array(cap);
   }
 
-  // ───────────────────────────── matching ─────────────────────────────
-
   private match(q: Uint32Array, count: number, earlyExit: boolean): OverlapScores {
-    let nActive = 0;
-    let nDone = 0;
-    let depth = 0;
-    const active = this.mActive;
-    const done = this.mDone;
-    const cnt = this.mCount;
-    const mark = this.mMark;
-    const tierOf = this.mTier;
-    const hp = this.holders.words;
-    const bLo = this.blocks.lo;
-    const bHi = this.blocks.hi;
-    const { start: nStart, len: nLen, hOff: nHOff, hLen: nHLen } = this.nodes;
-    let c = count > 0 ? this.children.lookup(-1, q[0]!, q[1]!, this.nodes, this.blocks) : -1;
-    if (c >= 0) {
-      const off = nHOff[c]!;
-      const end = off + nHLen[c]!;
-      for (let i = off; i < end; i++) {
-        const v = hp[i]!;
-        const t = tiersOf(v);
-        if (t === 0) continue;
-        const s = v & SLOT_MASK;
-        active[nActive++] = s;
-        tierOf[s] = bestColumn(t);
-        cnt[s * 4 + 1] = cnt[s * 4 + 2] = cnt[s * 4 + 3] = 0;
-      }
-    }
-    while (c >= 0 && nActive > 0) {
-      const st = nStart[c]!;
-      const len = nLen[c]!;
-      let run = 1; // the child lookup matched the first block
-      if (!(earlyExit && nActive === 1)) {
-        const max = Math.min(len, count - depth);
-        let qi = (depth + 1) * 2;
-        while (run < max && bLo[st + run] === q[qi] && bHi[st + run] === q[qi + 1]) {
-          run++;
-          qi += 2;
-        }
-      }
-      for (let i = 0; i < nActive; i++) {
-        const s = active[i]!;
-        cnt[s * 4 + tierOf[s]!] += run;
-      }
-      depth += run;
-      if (run < len || depth >= count || (earlyExit && nActive === 1)) break;
-      const next = this.children.lookup(st + len - 1, q[depth * 2]!, q[depth * 2 + 1]!, this.nodes, this.blocks);
-      if (next < 0) break;
-      // Intersect the active set with the child's holders; those dropping out score the depth so far.
-      let epoch = ++this.mEpoch;
-      if (epoch === 0xffffffff) {
-        mark.fill(0);
-        epoch = this.mEpoch = 1;
-      }
-      const off = nHOff[next]!;
-      const end = off + nHLen[next]!;
-      for (let i = off; i < end; i++) {
-        const v = hp[i]!;
-        const t = tiersOf(v);
-        if (t === 0) continue;
-        const s = v & SLOT_MASK;
-        mark[s] = epoch;
-        tierOf[s] = bestColumn(t);
-      }
-      let kept = 0;
-      for (let i = 0; i < nActive; i++) {
-        const s = active[i]!;
-        if (mark[s] === epoch) active[kept++] = s;
-        else {
-          cnt[s * 4] = depth;
-          done[nDone++] = s;
-        }
-      }
-      nActive = kept;
-      c = next;
-    }
-    for (let i = 0; i < nActive; i++) {
-      const s = active[i]!;
-      cnt[s * 4] = depth;
-      done[nDone++] = s;
-    }
-    // Two plain arrays per call (a typed array this size would be an off-heap allocation, ~10× slower):
-    // worker ids, and (dpRank, blocks, device, host, disk) per row.
-    const ids: string[] = new Array<string>(nDone);
-    const rows: number[] = new Array<number>(nDone * 5);
-    const ranks = this.slotRank;
-    for (let i = 0, r = 0; i < nDone; i++, r += 5) {
-      const s = done[i]!;
-      ids[i] = this.slotWorker[s]!;
-      rows[r] = ranks[s]!;
-      rows[r + 1] = cnt[s * 4]!;
-      rows[r + 2] = cnt[s * 4 + 1]!;
-      rows[r + 3] = cnt[s * 4 + 2]!;
-      rows[r + 4] = cnt[s * 4 + 3]!;
-    }
-    return new MatchScores(ids, rows);
+    return this.matcher.match(q, count, earlyExit, this.nodes, this.blocks, this.holders, this.children, this.slotWorker, this.slotRank);
   }
 
   // ───────────────────────────── snapshot ─────────────────────────────
@@ -1071,12 +964,7 @@ export class RadixIndex {
       const slot = this.aliases.rows[r]!;
       if (this.aliases.rows[r + 3]! >= 0 && slot >= 0 && slot < this.slotAliases.length) this.slotAliases[slot]!++;
     }
-    const cap = pow2AtLeast(p.slots.length + 1, 64);
-    this.mMark = new Uint32Array(cap);
-    this.mTier = new Uint8Array(cap);
-    this.mCount = new Int32Array(cap * 4);
-    this.mActive = new Int32Array(cap);
-    this.mDone = new Int32Array(cap);
+    this.matcher.reset(p.slots.length);
   }
 
   /**
