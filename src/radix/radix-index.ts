@@ -24,8 +24,9 @@ import { CANON, CHUNK_SIZES, HolderPool, MAX_SLOTS, NAME_MAX, NAME_ONE, popcount
 import { BlockPool } from './block-pool.js';
 import { AliasTable, NameTable } from './name-tables.js';
 import { NodeTable } from './nodes.js';
+import { EventScratch } from './event-scratch.js';
 import { Matcher } from './match.js';
-import { growI32, growU32, growU8, mix3, pow2AtLeast } from './tables.js';
+import { growI32, growU32, growU8, pow2AtLeast } from './tables.js';
 import type { ApplyResult, FindMatchesOptions, IndexStats, KvEvent, OverlapScores, WorkerKey } from './types.js';
 import { checkRank, checkTier, checkU64, checkWorkerId, describe, isU64 } from './validate.js';
 import { verifyIndex } from './verify.js';
@@ -72,17 +73,7 @@ export class RadixIndex {
   private readonly freeSlots: number[] = [];
 
   // Scratch (grown, never shrunk): event hashes, resolved blocks and name kinds, query pairs, match state.
-  private ev64 = new BigUint64Array(64);
-  private ev32 = new Uint32Array(this.ev64.buffer);
-  private evTok64 = new BigUint64Array(64);
-  private evTok32 = new Uint32Array(this.evTok64.buffer);
-  private evBlock = new Int32Array(64);
-  private evKind = new Uint8Array(64);
-  private dupTab = new Int32Array(128);
-  private dupStamp = new Int32Array(128);
-  private dupEpoch = 0;
-  private readonly one64 = new BigUint64Array(1);
-  private readonly one32 = new Uint32Array(this.one64.buffer);
+  private readonly event = new EventScratch();
   private q64 = new BigUint64Array(64);
   private readonly matcher = new Matcher();
   /** Block run of the last removal: the next removal event often continues it. */
@@ -127,25 +118,13 @@ export class RadixIndex {
       const blocks = (event as { blocks?: unknown }).blocks;
       if (!Array.isArray(blocks)) throw new TypeError(`event.blocks: expected an array, got ${describe(blocks)}`);
       const m = blocks.length;
-      this.ensureEventScratch(m);
-      for (let i = 0; i < m; i++) {
-        const block: unknown = blocks[i];
-        if (typeof block !== 'object' || block === null || Array.isArray(block)) {
-          throw new TypeError(`event.blocks[${i}]: expected an object, got ${describe(block)}`);
-        }
-        const { blockHash, tokensHash } = block as { blockHash?: unknown; tokensHash?: unknown };
-        // Messages are built only on failure: no string work per valid block.
-        if (!isU64(blockHash)) checkU64(blockHash, `event.blocks[${i}].blockHash`);
-        if (!isU64(tokensHash)) checkU64(tokensHash, `event.blocks[${i}].tokensHash`);
-        this.ev64[i] = blockHash as bigint;
-        this.evTok64[i] = tokensHash as bigint;
-      }
+      this.event.readStored(blocks);
       let pLo = 0;
       let pHi = 0;
       if (hasParent) {
-        this.one64[0] = parent as bigint;
-        pLo = this.one32[0]!;
-        pHi = this.one32[1]!;
+        this.event.readParent(parent as bigint);
+        pLo = this.event.parentLo;
+        pHi = this.event.parentHi;
       }
       const slot = this.knownSlot(workerId, dpRank);
       result = this.store(slot, hasParent, pLo, pHi, m, tierBit);
@@ -153,12 +132,7 @@ export class RadixIndex {
       const hashes = (event as { blockHashes?: unknown }).blockHashes;
       if (!Array.isArray(hashes)) throw new TypeError(`event.blockHashes: expected an array, got ${describe(hashes)}`);
       const m = hashes.length;
-      this.ensureEventScratch(m);
-      for (let i = 0; i < m; i++) {
-        const h: unknown = hashes[i];
-        if (!isU64(h)) checkU64(h, `event.blockHashes[${i}]`);
-        this.ev64[i] = h as bigint;
-      }
+      this.event.readRemoved(hashes);
       const slot = this.knownSlot(workerId, dpRank);
       result = this.remove(slot, m, tierBit);
     } else {
@@ -295,8 +269,11 @@ export class RadixIndex {
     }
     const start = pos;
     // Check the whole chain and decide every change before making any.
-    const ev = this.ev32;
-    const tok = this.evTok32;
+    const event = this.event;
+    const ev = event.names;
+    const tok = event.tokens;
+    const evBlock = event.blocks;
+    const evKind = event.kinds;
     let prevLo = pLo;
     let prevHi = pHi;
     let hasPrev = hasParent;
@@ -304,7 +281,7 @@ export class RadixIndex {
     let k = 0; // blocks 0..k-1 exist already
     let lastNode = -1; // holder word of `s` on the last node seen (nothing changes while checking)
     let lastValue = 0;
-    if (m > 1) this.dupReset(m);
+    if (m > 1) event.dupReset(m);
     // Nothing grows while checking: the columns can be read once.
     const { node: bNode, canon: bCanon, canonLo: cLo, canonHi: cHi } = this.blocks;
     const noAliases = this.slotAliases[s] === 0;
@@ -312,7 +289,7 @@ export class RadixIndex {
       const nLo = ev[2 * i]!;
       const nHi = ev[2 * i + 1]!;
       if (hasPrev && nLo === prevLo && nHi === prevHi) return { applied: 0, error: 'INVALID_SEQUENCE' };
-      if (m > 1 && !this.dupAdd(i)) return { applied: 0, error: 'INVALID_SEQUENCE' };
+      if (m > 1 && !event.dupAdd(i)) return { applied: 0, error: 'INVALID_SEQUENCE' };
       let q = -1;
       if (onTree) {
         q = this.step(pos, tok[2 * i]!, tok[2 * i + 1]!);
@@ -337,8 +314,8 @@ export class RadixIndex {
         kind = this.classifyName(s, nLo, nHi, q);
         if (kind < 0) return { applied: 0, error: 'INVALID_SEQUENCE' };
       }
-      this.evBlock[i] = q;
-      this.evKind[i] = kind;
+      evBlock[i] = q;
+      evKind[i] = kind;
       hasPrev = true;
       prevLo = nLo;
       prevHi = nHi;
@@ -348,16 +325,16 @@ export class RadixIndex {
     // Existing blocks: one holder update per run of consecutive blocks in one node with the same name kind.
     let i = 0;
     while (i < k) {
-      const b0 = this.evBlock[i]!;
+      const b0 = evBlock[i]!;
       const n = this.blocks.node[b0]!;
-      const kind = this.evKind[i]!;
+      const kind = evKind[i]!;
       const cls = kind === K_BOUND ? 0 : kind === K_ALIAS ? 1 : 2;
       let j = i + 1;
       while (j < k) {
-        const b = this.evBlock[j]!;
-        const kj = this.evKind[j]!;
+        const b = evBlock[j]!;
+        const kj = evKind[j]!;
         const cj = kj === K_BOUND ? 0 : kj === K_ALIAS ? 1 : 2;
-        if (b !== this.evBlock[j - 1]! + 1 || this.blocks.node[b] !== n || cj !== cls) break;
+        if (b !== evBlock[j - 1]! + 1 || this.blocks.node[b] !== n || cj !== cls) break;
         j++;
       }
       const old = this.holderValue(n, s);
@@ -369,14 +346,14 @@ export class RadixIndex {
         v += NAME_ONE;
         if (cls === 2) v |= CANON;
       }
-      for (let x = i; x < j; x++) this.bindName(s, x, this.evBlock[x]!);
+      for (let x = i; x < j; x++) this.bindName(s, x, evBlock[x]!);
       this.updateRange(n, b0 - this.nodes.start[n]!, b0 - this.nodes.start[n]! + (j - i), s, v);
       i = j;
     }
     if (k === m) return { applied };
 
     // New blocks: appended to the pool as one node per run of the same name kind.
-    let parentPos = k > 0 ? this.evBlock[k - 1]! : start;
+    let parentPos = k > 0 ? evBlock[k - 1]! : start;
     if (parentPos >= 0) {
       const n = this.blocks.node[parentPos]!;
       const last = this.nodes.start[n]! + this.nodes.len[n]! - 1;
@@ -385,9 +362,9 @@ export class RadixIndex {
     this.blocks.ensure(m - k);
     i = k;
     while (i < m) {
-      const kind = this.evKind[i]!;
+      const kind = evKind[i]!;
       let j = i + 1;
-      while (j < m && this.evKind[j] === kind) j++;
+      while (j < m && evKind[j] === kind) j++;
       const v = s | (tierBit << TIER_SHIFT) | NAME_ONE | (kind === K_NEWCANON ? CANON : 0);
       const len = j - i;
       const first = this.blocks.top;
@@ -435,14 +412,14 @@ export class RadixIndex {
 
   /** Records the name side of event block `i` (already classified) now bound to block `b`. */
   private bindName(s: number, i: number, b: number): void {
-    const kind = this.evKind[i]!;
+    const kind = this.event.kinds[i]!;
     if (kind === K_NEWCANON) {
-      this.blocks.canonLo[b] = this.ev32[2 * i]!;
-      this.blocks.canonHi[b] = this.ev32[2 * i + 1]!;
+      this.blocks.canonLo[b] = this.event.names[2 * i]!;
+      this.blocks.canonHi[b] = this.event.names[2 * i + 1]!;
       this.blocks.canon[b] = 1;
       this.names.insert(b, this.blocks);
     } else if (kind === K_ALIAS) {
-      this.aliases.insert(s, this.ev32[2 * i]!, this.ev32[2 * i + 1]!, b);
+      this.aliases.insert(s, this.event.names[2 * i]!, this.event.names[2 * i + 1]!, b);
       this.slotAliases[s]!++;
     }
   }
@@ -503,7 +480,7 @@ export class RadixIndex {
   // ───────────────────────────── removed / cleared ─────────────────────────────
 
   private remove(s: number, m: number, tierBit: number): ApplyResult {
-    const ev = this.ev32;
+    const ev = this.event.names;
     let applied = 0;
     let missing = false;
     // A pending group: consecutive hashes naming a contiguous run of one node the same way.
@@ -594,7 +571,7 @@ export class RadixIndex {
       // Held in no tier any more: the names used here go.
       v -= NAME_ONE;
       if (kind === 1) v &= ~CANON;
-      else for (let j = j0; j < j1; j++) if (this.aliases.delete(s, this.ev32[2 * j]!, this.ev32[2 * j + 1]!)) this.slotAliases[s]!--;
+      else for (let j = j0; j < j1; j++) if (this.aliases.delete(s, this.event.names[2 * j]!, this.event.names[2 * j + 1]!)) this.slotAliases[s]!--;
       if (v >>> 20 === 0) v = 0;
     }
     const st = this.nodes.start[n]!;
@@ -816,52 +793,7 @@ export class RadixIndex {
     return len === this.nodes.hLen[b] && this.holders.equal(this.nodes.hOff[a]!, this.nodes.hOff[b]!, len);
   }
 
-  // ───────────────────────────── event scratch ─────────────────────────────
-
-  /** Scratch for detecting a block hash repeated inside one stored event. */
-  private dupReset(m: number): void {
-    if (this.dupTab.length < m * 2) {
-      const cap = pow2AtLeast(m * 2, 128);
-      this.dupTab = new Int32Array(cap);
-      this.dupStamp = new Int32Array(cap);
-      this.dupEpoch = 0;
-    }
-    this.dupEpoch++;
-    if (this.dupEpoch === 0x7fffffff) {
-      this.dupStamp.fill(0);
-      this.dupEpoch = 1;
-    }
-  }
-
-  /** Adds the name of event block `i`; false if an earlier block of the event has it already. */
-  private dupAdd(i: number): boolean {
-    const ev = this.ev32;
-    const lo = ev[2 * i]!;
-    const hi = ev[2 * i + 1]!;
-    const mask = this.dupTab.length - 1;
-    let k = mix3(0x27d4eb2f, lo, hi) & mask;
-    for (;;) {
-      if (this.dupStamp[k] !== this.dupEpoch) {
-        this.dupStamp[k] = this.dupEpoch;
-        this.dupTab[k] = i;
-        return true;
-      }
-      const e = this.dupTab[k]!;
-      if (ev[2 * e] === lo && ev[2 * e + 1] === hi) return false;
-      k = (k + 1) & mask;
-    }
-  }
-
-  private ensureEventScratch(m: number): void {
-    if (this.ev64.length >= m) return;
-    const cap = pow2AtLeast(m, 64);
-    this.ev64 = new BigUint64Array(cap);
-    this.ev32 = new Uint32Array(this.ev64.buffer);
-    this.evTok64 = new BigUint64Array(cap);
-    this.evTok32 = new Uint32Array(this.evTok64.buffer);
-    this.evBlock = new Int32Array(cap);
-    this.evKind = new Uint8Array(cap);
-  }
+  // ───────────────────────────── matching ─────────────────────────────
 
   private match(q: Uint32Array, count: number, earlyExit: boolean): OverlapScores {
     return this.matcher.match(q, count, earlyExit, this.nodes, this.blocks, this.holders, this.children, this.slotWorker, this.slotRank);
