@@ -20,10 +20,11 @@
  * @module
  */
 import { ChildTable } from './child-table.js';
-import { CANON, CHUNK_SIZES, HolderPool, MAX_SLOTS, NAME_MAX, NAME_ONE, popcount3, TIER_SHIFT, tiersOf } from './holders.js';
+import { CANON, CHUNK_SIZES, HolderPool, NAME_MAX, NAME_ONE, popcount3, TIER_SHIFT, tiersOf } from './holders.js';
 import { BlockPool } from './block-pool.js';
 import { AliasTable, NameTable } from './name-tables.js';
 import { NodeTable } from './nodes.js';
+import { CacheSlots } from './caches.js';
 import { EventScratch } from './event-scratch.js';
 import { Matcher } from './match.js';
 import { growI32, growU32, growU8, pow2AtLeast } from './tables.js';
@@ -62,15 +63,7 @@ export class RadixIndex {
   private readonly names: NameTable;
   private readonly aliases: AliasTable;
 
-  // Caches.
-  private readonly slotOf = new Map<string, Map<number, number>>();
-  private slotWorker: string[] = [];
-  private slotRank: number[] = [];
-  private slotPaths: number[] = [];
-  private slotLive: boolean[] = [];
-  /** Alias names (rows of `et`) per cache: caches without any skip the alias table. */
-  private slotAliases: number[] = [];
-  private readonly freeSlots: number[] = [];
+  private readonly caches = new CacheSlots();
 
   // Scratch (grown, never shrunk): event hashes, resolved blocks and name kinds, query pairs, match state.
   private readonly event = new EventScratch();
@@ -147,17 +140,13 @@ export class RadixIndex {
   removeWorker(workerId: string, dpRank?: number): void {
     checkWorkerId(workerId);
     if (dpRank !== undefined) checkRank(dpRank, 'dpRank');
-    const ranks = this.slotOf.get(workerId);
+    const ranks = this.caches.slotOf.get(workerId);
     if (ranks === undefined) return;
     for (const [rank, slot] of [...ranks]) {
       if (dpRank !== undefined && rank !== dpRank) continue;
       this.clearSlot(slot);
-      ranks.delete(rank);
-      this.slotLive[slot] = false;
-      this.slotWorker[slot] = '';
-      this.freeSlots.push(slot);
+      this.caches.release(workerId, rank, slot);
     }
-    if (ranks.size === 0) this.slotOf.delete(workerId);
     this.maybeCompact();
   }
 
@@ -196,30 +185,18 @@ export class RadixIndex {
   /** Paths a cache holds (any tier); every rank summed when `dpRank` is omitted; 0 for an unknown cache. */
   blockCount(workerId: string, dpRank?: number): number {
     checkWorkerId(workerId);
-    const ranks = this.slotOf.get(workerId);
-    if (dpRank !== undefined) {
-      checkRank(dpRank, 'dpRank');
-      const slot = ranks?.get(dpRank);
-      return slot === undefined ? 0 : this.slotPaths[slot]!;
-    }
-    let sum = 0;
-    if (ranks !== undefined) for (const slot of ranks.values()) sum += this.slotPaths[slot]!;
-    return sum;
+    if (dpRank !== undefined) checkRank(dpRank, 'dpRank');
+    return this.caches.pathsOf(workerId, dpRank);
   }
 
   /** Every known cache. */
   workers(): WorkerKey[] {
-    const out: WorkerKey[] = [];
-    for (const ranks of this.slotOf.values()) {
-      for (const slot of ranks.values()) out.push({ workerId: this.slotWorker[slot]!, dpRank: this.slotRank[slot]! });
-    }
-    return out;
+    return this.caches.keys();
   }
 
   /** Nodes in use (the root not counted), (cache, path) entries held, and bytes of typed arrays reserved. */
   stats(): IndexStats {
-    let entries = 0;
-    for (let s = 0; s < this.slotPaths.length; s++) if (this.slotLive[s]) entries += this.slotPaths[s]!;
+    const entries = this.caches.entries();
     const bytes = this.nodes.byteLength + this.blocks.byteLength + this.holders.words.byteLength + this.children.slots.byteLength + this.names.slots.byteLength + this.aliases.rows.byteLength;
     return { nodes: this.nodes.live, entries, bytes };
   }
@@ -241,20 +218,7 @@ export class RadixIndex {
   // ───────────────────────────── caches ─────────────────────────────
 
   private knownSlot(workerId: string, dpRank: number): number {
-    let ranks = this.slotOf.get(workerId);
-    let slot = ranks?.get(dpRank);
-    if (slot !== undefined) return slot;
-    if (this.freeSlots.length === 0 && this.slotLive.length >= MAX_SLOTS) {
-      throw new RangeError(`workers: at most ${MAX_SLOTS} caches (workerId, dpRank) are supported`);
-    }
-    if (ranks === undefined) this.slotOf.set(workerId, (ranks = new Map()));
-    slot = this.freeSlots.pop() ?? this.slotLive.length;
-    ranks.set(dpRank, slot);
-    this.slotWorker[slot] = workerId;
-    this.slotRank[slot] = dpRank;
-    this.slotPaths[slot] = 0;
-    this.slotLive[slot] = true;
-    this.slotAliases[slot] = 0;
+    const slot = this.caches.known(workerId, dpRank);
     this.matcher.ensureSlot(slot);
     return slot;
   }
@@ -284,7 +248,7 @@ export class RadixIndex {
     if (m > 1) event.dupReset(m);
     // Nothing grows while checking: the columns can be read once.
     const { node: bNode, canon: bCanon, canonLo: cLo, canonHi: cHi } = this.blocks;
-    const noAliases = this.slotAliases[s] === 0;
+    const noAliases = this.caches.aliases[s] === 0;
     for (let i = 0; i < m; i++) {
       const nLo = ev[2 * i]!;
       const nHi = ev[2 * i + 1]!;
@@ -406,7 +370,7 @@ export class RadixIndex {
       i = j;
     }
     applied += m - k;
-    this.slotPaths[s] += m - k;
+    this.caches.paths[s] += m - k;
     return { applied };
   }
 
@@ -420,13 +384,13 @@ export class RadixIndex {
       this.names.insert(b, this.blocks);
     } else if (kind === K_ALIAS) {
       this.aliases.insert(s, this.event.names[2 * i]!, this.event.names[2 * i + 1]!, b);
-      this.slotAliases[s]!++;
+      this.caches.aliases[s]!++;
     }
   }
 
   /** What binding name (lo, hi) of cache `s` to block `q` (-1: a block not created yet) means; -1 if it names another path. */
   private classifyName(s: number, lo: number, hi: number, q: number): number {
-    if (this.slotAliases[s]! > 0) {
+    if (this.caches.aliases[s]! > 0) {
       const x = this.aliases.lookup(s, lo, hi);
       if (x >= 0) return x === q ? K_BOUND : -1;
     }
@@ -460,7 +424,7 @@ export class RadixIndex {
 
   /** Finds the block cache `s` names (lo, hi) into `resBlock`/`resKind` (1 canonical, 2 alias). */
   private resolve(s: number, lo: number, hi: number): boolean {
-    if (this.slotAliases[s]! > 0) {
+    if (this.caches.aliases[s]! > 0) {
       const b = this.aliases.lookup(s, lo, hi);
       if (b >= 0) {
         this.resBlock = b;
@@ -500,7 +464,7 @@ export class RadixIndex {
       const hi = ev[2 * j + 1]!;
       let b = -1;
       let kind = 0;
-      if (this.slotAliases[s] === 0) {
+      if (this.caches.aliases[s] === 0) {
         // Removals walk runs of blocks: try the blocks next to the last one before probing the table
         // (a block whose canonical name this is, is the one the table would return).
         let g = -1;
@@ -571,7 +535,7 @@ export class RadixIndex {
       // Held in no tier any more: the names used here go.
       v -= NAME_ONE;
       if (kind === 1) v &= ~CANON;
-      else for (let j = j0; j < j1; j++) if (this.aliases.delete(s, this.event.names[2 * j]!, this.event.names[2 * j + 1]!)) this.slotAliases[s]!--;
+      else for (let j = j0; j < j1; j++) if (this.aliases.delete(s, this.event.names[2 * j]!, this.event.names[2 * j + 1]!)) this.caches.aliases[s]!--;
       if (v >>> 20 === 0) v = 0;
     }
     const st = this.nodes.start[n]!;
@@ -591,15 +555,15 @@ export class RadixIndex {
       this.setHolder(n, s, 0);
       touched.push(n);
     }
-    if (this.slotAliases[s]! > 0) {
+    if (this.caches.aliases[s]! > 0) {
       this.aliases.dropSlot(s);
-      this.slotAliases[s] = 0;
+      this.caches.aliases[s] = 0;
     }
     for (let t = touched.length - 1; t >= 0; t--) {
       const n = touched[t]!;
       if (this.nodes.len[n] !== 0) this.settle(n); // else freed or merged meanwhile
     }
-    this.slotPaths[s] = 0;
+    this.caches.paths[s] = 0;
     return dropped;
   }
 
@@ -614,7 +578,7 @@ export class RadixIndex {
     this.setHolder(mid, s, v);
     const wasHeld = tiersOf(old) !== 0;
     const isHeld = tiersOf(v) !== 0;
-    if (wasHeld !== isHeld) this.slotPaths[s] += isHeld ? b - a : a - b;
+    if (wasHeld !== isHeld) this.caches.paths[s] += isHeld ? b - a : a - b;
     this.settle(mid);
   }
 
@@ -796,16 +760,13 @@ export class RadixIndex {
   // ───────────────────────────── matching ─────────────────────────────
 
   private match(q: Uint32Array, count: number, earlyExit: boolean): OverlapScores {
-    return this.matcher.match(q, count, earlyExit, this.nodes, this.blocks, this.holders, this.children, this.slotWorker, this.slotRank);
+    return this.matcher.match(q, count, earlyExit, this.nodes, this.blocks, this.holders, this.children, this.caches.worker, this.caches.rank);
   }
 
   // ───────────────────────────── snapshot ─────────────────────────────
 
   private parts(): SnapshotParts {
-    const slots: Array<[string, number, number] | null> = [];
-    for (let s = 0; s < this.slotLive.length; s++) {
-      slots.push(this.slotLive[s] ? [this.slotWorker[s]!, this.slotRank[s]!, this.slotPaths[s]!] : null);
-    }
+    const slots = this.caches.rows();
     const nt = this.nodes.top;
     const bt = this.blocks.top;
     return {
@@ -868,33 +829,10 @@ export class RadixIndex {
     this.children.count = ctCount;
     this.names.count = gtCount;
     this.aliases.count = etCount;
-    for (let s = 0; s < p.slots.length; s++) {
-      const row = p.slots[s];
-      if (row === null || row === undefined) {
-        this.slotLive[s] = false;
-        this.slotWorker[s] = '';
-        this.slotRank[s] = 0;
-        this.slotPaths[s] = 0;
-        this.slotAliases[s] = 0;
-        this.freeSlots.push(s);
-        continue;
-      }
-      const [workerId, dpRank, paths] = row;
-      if (typeof workerId !== 'string' || !Number.isSafeInteger(dpRank) || dpRank < 0 || !Number.isSafeInteger(paths) || paths < 0) fail('cache row');
-      if (this.slotOf.get(workerId)?.has(dpRank)) fail('duplicate cache');
-      let ranks = this.slotOf.get(workerId);
-      if (ranks === undefined) this.slotOf.set(workerId, (ranks = new Map()));
-      ranks.set(dpRank, s);
-      this.slotWorker[s] = workerId;
-      this.slotRank[s] = dpRank;
-      this.slotPaths[s] = paths;
-      this.slotLive[s] = true;
-      this.slotAliases[s] = 0;
-    }
-    this.freeSlots.reverse();
+    this.caches.load(p.slots, fail);
     for (let r = 0; r < this.aliases.rows.length; r += 4) {
       const slot = this.aliases.rows[r]!;
-      if (this.aliases.rows[r + 3]! >= 0 && slot >= 0 && slot < this.slotAliases.length) this.slotAliases[slot]!++;
+      if (this.aliases.rows[r + 3]! >= 0 && slot >= 0 && slot < this.caches.aliases.length) this.caches.aliases[slot]!++;
     }
     this.matcher.reset(p.slots.length);
   }
@@ -905,7 +843,7 @@ export class RadixIndex {
    * @internal
    */
   verify(): void {
-    const { nodes, blocks, holders, children, names, aliases, slotLive, slotPaths, slotAliases } = this;
-    verifyIndex({ nodes, blocks, holders, children, names, aliases, slotLive, slotPaths, slotAliases });
+    const { nodes, blocks, holders, children, names, aliases, caches } = this;
+    verifyIndex({ nodes, blocks, holders, children, names, aliases, slotLive: caches.live, slotPaths: caches.paths, slotAliases: caches.aliases });
   }
 }
