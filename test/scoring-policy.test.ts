@@ -4,6 +4,7 @@ import { normalizeWeights, pickMax, pickMin, sampleIndex, softmaxProbabilities }
 import { costScores, kvScores, prefixScores, queueScores } from '../src/scoring/scorers.js';
 import { PairCounter } from '../src/scoring/pair-counter.js';
 import { PromptMemory } from '../src/scoring/prompt-memory.js';
+import { BlockIds } from '../src/scoring/block-ids.js';
 import { seeded } from './router-helpers.js';
 
 const dynamo = { blockSize: 16, overlapCredit: 1, hostWeight: 0.75, diskWeight: 0.25, prefillLoadScale: 1 };
@@ -154,6 +155,34 @@ describe('PairCounter', () => {
       if (step % 997 === 0) for (const [l, h] of keys) expect(counter.get(l, h)).toBe(model.get(`${l}:${h}`) ?? 0);
     }
     expect(counter.size).toBe(model.size);
+  });
+});
+
+describe('BlockIds', () => {
+  it('agrees with a Map under random interns and releases (growth, backward-shift deletes, id reuse)', () => {
+    const random = seeded(77);
+    const ids = new BlockIds();
+    const model = new Map<string, number>();
+    // Few distinct high halves and clustered low halves: many probe collisions.
+    const keys = Array.from({ length: 3000 }, (_, i) => [(i * 7) >>> 0, i % 5] as const);
+    for (let step = 0; step < 60_000; step++) {
+      const [lo, hi] = keys[Math.floor(random() * keys.length)]!;
+      const k = `${lo}:${hi}`;
+      if (random() < 0.55) {
+        const id = ids.intern(lo, hi);
+        const had = model.get(k);
+        if (had !== undefined) expect(id).toBe(had);
+        else {
+          expect([...model.values()]).not.toContain(id); // a fresh id is not in use
+          model.set(k, id);
+        }
+      } else if (model.has(k)) {
+        ids.release(model.get(k)!);
+        model.delete(k);
+      }
+      if (step % 1999 === 0) for (const [l, h] of keys) expect(ids.get(l, h)).toBe(model.get(`${l}:${h}`) ?? -1);
+    }
+    expect(ids.size).toBe(model.size);
   });
 });
 

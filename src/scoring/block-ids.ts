@@ -6,14 +6,11 @@
  * @internal
  */
 export class BlockIds {
-  /** Table slot → id + 1 (0 = empty). */
-  private table: Int32Array;
-  private tableLo: Uint32Array;
-  private tableHi: Uint32Array;
+  /** Table slot i at `4i`: id + 1 (0 = empty), lo, hi, unused: one cache line per probe. */
+  private t: Uint32Array;
   private mask: number;
-  /** Id → its key, to delete by id. */
-  private idLo = new Uint32Array(64);
-  private idHi = new Uint32Array(64);
+  /** Id → its key, to delete by id: lo at `2·id`, hi at `2·id + 1`. */
+  private keyOfId = new Uint32Array(128);
   private readonly free: number[] = [];
   /** Ids ever handed out (the next fresh id). */
   private issued = 0;
@@ -21,9 +18,7 @@ export class BlockIds {
   size = 0;
 
   constructor() {
-    this.table = new Int32Array(64);
-    this.tableLo = new Uint32Array(64);
-    this.tableHi = new Uint32Array(64);
+    this.t = new Uint32Array(64 * 4);
     this.mask = 63;
   }
 
@@ -38,52 +33,51 @@ export class BlockIds {
 
   /** Id of (lo, hi), or -1 when absent. */
   get(lo: number, hi: number): number {
-    const table = this.table;
+    const t = this.t;
     let i = this.home(lo, hi);
     for (;;) {
-      const e = table[i]!;
+      const o = i << 2;
+      const e = t[o]!;
       if (e === 0) return -1;
-      if (this.tableLo[i] === lo && this.tableHi[i] === hi) return e - 1;
+      if (t[o + 1] === lo && t[o + 2] === hi) return e - 1;
       i = (i + 1) & this.mask;
     }
   }
 
   /** Id of (lo, hi), adding the key when absent. */
   intern(lo: number, hi: number): number {
-    if ((this.size + 1) * 2 > this.table.length) this.grow();
-    const table = this.table;
+    if ((this.size + 1) * 2 > this.mask + 1) this.grow();
+    const t = this.t;
     let i = this.home(lo, hi);
+    let o: number;
     for (;;) {
-      const e = table[i]!;
+      o = i << 2;
+      const e = t[o]!;
       if (e === 0) break;
-      if (this.tableLo[i] === lo && this.tableHi[i] === hi) return e - 1;
+      if (t[o + 1] === lo && t[o + 2] === hi) return e - 1;
       i = (i + 1) & this.mask;
     }
     const id = this.free.length > 0 ? this.free.pop()! : this.issued++;
-    if (id >= this.idLo.length) {
-      const lo2 = new Uint32Array(this.idLo.length * 2);
-      const hi2 = new Uint32Array(this.idLo.length * 2);
-      lo2.set(this.idLo);
-      hi2.set(this.idHi);
-      this.idLo = lo2;
-      this.idHi = hi2;
+    if (2 * id + 1 >= this.keyOfId.length) {
+      const k = new Uint32Array(this.keyOfId.length * 2);
+      k.set(this.keyOfId);
+      this.keyOfId = k;
     }
-    this.idLo[id] = lo;
-    this.idHi[id] = hi;
-    table[i] = id + 1;
-    this.tableLo[i] = lo;
-    this.tableHi[i] = hi;
+    this.keyOfId[2 * id] = lo;
+    this.keyOfId[2 * id + 1] = hi;
+    t[o] = id + 1;
+    t[o + 1] = lo;
+    t[o + 2] = hi;
     this.size++;
     return id;
   }
 
   /** Removes the key of a live id; the id may be handed out again. */
   release(id: number): void {
-    const lo = this.idLo[id]!;
-    const hi = this.idHi[id]!;
-    let i = this.home(lo, hi);
+    const t = this.t;
+    let i = this.home(this.keyOfId[2 * id]!, this.keyOfId[2 * id + 1]!);
     for (;;) {
-      const e = this.table[i]!;
+      const e = t[i << 2]!;
       if (e === 0) return; // not present: nothing to do
       if (e === id + 1) break;
       i = (i + 1) & this.mask;
@@ -95,40 +89,39 @@ export class BlockIds {
 
   private deleteAt(hole: number): void {
     const mask = this.mask;
-    const table = this.table;
+    const t = this.t;
     let j = hole;
     for (;;) {
       j = (j + 1) & mask;
-      if (table[j] === 0) break;
-      const home = this.home(this.tableLo[j]!, this.tableHi[j]!);
+      const oj = j << 2;
+      if (t[oj] === 0) break;
+      const home = this.home(t[oj + 1]!, t[oj + 2]!);
       // Entry j may move to `hole` unless its home lies cyclically in (hole, j].
       const stays = hole <= j ? home > hole && home <= j : home > hole || home <= j;
       if (stays) continue;
-      table[hole] = table[j]!;
-      this.tableLo[hole] = this.tableLo[j]!;
-      this.tableHi[hole] = this.tableHi[j]!;
+      const oh = hole << 2;
+      t[oh] = t[oj]!;
+      t[oh + 1] = t[oj + 1]!;
+      t[oh + 2] = t[oj + 2]!;
       hole = j;
     }
-    table[hole] = 0;
+    t[hole << 2] = 0;
   }
 
   private grow(): void {
-    const oldTable = this.table;
-    const oldLo = this.tableLo;
-    const oldHi = this.tableHi;
-    const cap = oldTable.length * 2;
-    this.table = new Int32Array(cap);
-    this.tableLo = new Uint32Array(cap);
-    this.tableHi = new Uint32Array(cap);
+    const old = this.t;
+    const cap = (this.mask + 1) * 2;
+    const t = (this.t = new Uint32Array(cap * 4));
     this.mask = cap - 1;
-    for (let k = 0; k < oldTable.length; k++) {
-      const e = oldTable[k]!;
+    for (let o = 0; o < old.length; o += 4) {
+      const e = old[o]!;
       if (e === 0) continue;
-      let i = this.home(oldLo[k]!, oldHi[k]!);
-      while (this.table[i] !== 0) i = (i + 1) & this.mask;
-      this.table[i] = e;
-      this.tableLo[i] = oldLo[k]!;
-      this.tableHi[i] = oldHi[k]!;
+      let i = this.home(old[o + 1]!, old[o + 2]!);
+      while (t[i << 2] !== 0) i = (i + 1) & this.mask;
+      const n = i << 2;
+      t[n] = e;
+      t[n + 1] = old[o + 1]!;
+      t[n + 2] = old[o + 2]!;
     }
   }
 }

@@ -6,10 +6,11 @@
  * @internal
  */
 export class PairCounter {
-  private lo: Uint32Array;
-  private hi: Uint32Array;
-  /** 0 = empty slot. */
-  private counts: Uint32Array;
+  /**
+   * Entry i at `4i`: lo, hi, count (0 = empty slot), unused: one cache line per probe instead of
+   * one per field.
+   */
+  private e: Uint32Array;
   private mask: number;
   /** Distinct keys with a count > 0. */
   size = 0;
@@ -17,9 +18,7 @@ export class PairCounter {
   constructor(initialCapacity = 64) {
     let cap = 16;
     while (cap < initialCapacity * 2) cap *= 2;
-    this.lo = new Uint32Array(cap);
-    this.hi = new Uint32Array(cap);
-    this.counts = new Uint32Array(cap);
+    this.e = new Uint32Array(cap * 4);
     this.mask = cap - 1;
   }
 
@@ -30,30 +29,34 @@ export class PairCounter {
 
   /** Count of (lo, hi); 0 when absent. */
   get(lo: number, hi: number): number {
+    const e = this.e;
     let i = this.slot(lo, hi);
     for (;;) {
-      const c = this.counts[i]!;
+      const o = i << 2;
+      const c = e[o + 2]!;
       if (c === 0) return 0;
-      if (this.lo[i] === lo && this.hi[i] === hi) return c;
+      if (e[o] === lo && e[o + 1] === hi) return c;
       i = (i + 1) & this.mask;
     }
   }
 
   /** Adds one to (lo, hi); returns true when the key is new (count went 0 → 1). */
   increment(lo: number, hi: number): boolean {
-    if ((this.size + 1) * 2 > this.counts.length) this.grow();
+    if ((this.size + 1) * 2 > this.mask + 1) this.grow();
+    const e = this.e;
     let i = this.slot(lo, hi);
     for (;;) {
-      const c = this.counts[i]!;
+      const o = i << 2;
+      const c = e[o + 2]!;
       if (c === 0) {
-        this.lo[i] = lo;
-        this.hi[i] = hi;
-        this.counts[i] = 1;
+        e[o] = lo;
+        e[o + 1] = hi;
+        e[o + 2] = 1;
         this.size++;
         return true;
       }
-      if (this.lo[i] === lo && this.hi[i] === hi) {
-        this.counts[i] = c + 1;
+      if (e[o] === lo && e[o + 1] === hi) {
+        e[o + 2] = c + 1;
         return false;
       }
       i = (i + 1) & this.mask;
@@ -62,59 +65,61 @@ export class PairCounter {
 
   /** Subtracts one from (lo, hi); returns true when the key is gone (count went 1 → 0). Absent keys: false. */
   decrement(lo: number, hi: number): boolean {
+    const e = this.e;
     let i = this.slot(lo, hi);
     for (;;) {
-      const c = this.counts[i]!;
+      const o = i << 2;
+      const c = e[o + 2]!;
       if (c === 0) return false;
-      if (this.lo[i] === lo && this.hi[i] === hi) break;
+      if (e[o] === lo && e[o + 1] === hi) {
+        if (c > 1) {
+          e[o + 2] = c - 1;
+          return false;
+        }
+        this.deleteAt(i);
+        this.size--;
+        return true;
+      }
       i = (i + 1) & this.mask;
     }
-    const c = this.counts[i]!;
-    if (c > 1) {
-      this.counts[i] = c - 1;
-      return false;
-    }
-    this.deleteAt(i);
-    this.size--;
-    return true;
   }
 
   private deleteAt(hole: number): void {
     // Backward-shift deletion: move later entries of the probe run into the hole when their home allows.
     const mask = this.mask;
+    const e = this.e;
     let j = hole;
     for (;;) {
       j = (j + 1) & mask;
-      if (this.counts[j] === 0) break;
-      const home = this.slot(this.lo[j]!, this.hi[j]!);
+      const oj = j << 2;
+      if (e[oj + 2] === 0) break;
+      const home = this.slot(e[oj]!, e[oj + 1]!);
       // Entry j may move to `hole` unless its home lies cyclically in (hole, j].
       const inRange = hole <= j ? home > hole && home <= j : home > hole || home <= j;
       if (inRange) continue;
-      this.lo[hole] = this.lo[j]!;
-      this.hi[hole] = this.hi[j]!;
-      this.counts[hole] = this.counts[j]!;
+      const oh = hole << 2;
+      e[oh] = e[oj]!;
+      e[oh + 1] = e[oj + 1]!;
+      e[oh + 2] = e[oj + 2]!;
       hole = j;
     }
-    this.counts[hole] = 0;
+    e[(hole << 2) + 2] = 0;
   }
 
   private grow(): void {
-    const oldLo = this.lo;
-    const oldHi = this.hi;
-    const oldCounts = this.counts;
-    const cap = oldCounts.length * 2;
-    this.lo = new Uint32Array(cap);
-    this.hi = new Uint32Array(cap);
-    this.counts = new Uint32Array(cap);
+    const old = this.e;
+    const cap = (this.mask + 1) * 2;
+    const e = (this.e = new Uint32Array(cap * 4));
     this.mask = cap - 1;
-    for (let k = 0; k < oldCounts.length; k++) {
-      const c = oldCounts[k]!;
+    for (let o = 0; o < old.length; o += 4) {
+      const c = old[o + 2]!;
       if (c === 0) continue;
-      let i = this.slot(oldLo[k]!, oldHi[k]!);
-      while (this.counts[i] !== 0) i = (i + 1) & this.mask;
-      this.lo[i] = oldLo[k]!;
-      this.hi[i] = oldHi[k]!;
-      this.counts[i] = c;
+      let i = this.slot(old[o]!, old[o + 1]!);
+      while (e[(i << 2) + 2] !== 0) i = (i + 1) & this.mask;
+      const n = i << 2;
+      e[n] = old[o]!;
+      e[n + 1] = old[o + 1]!;
+      e[n + 2] = c;
     }
   }
 }
