@@ -20,18 +20,19 @@
  * @module
  */
 import { ChildTable } from './child-table.js';
-import { CANON, CHUNK_SIZES, HolderPool, NAME_MAX, NAME_ONE, popcount3, TIER_SHIFT, tiersOf } from './holders.js';
+import { CANON, HolderPool, NAME_MAX, NAME_ONE, popcount3, TIER_SHIFT, tiersOf } from './holders.js';
 import { BlockPool } from './block-pool.js';
 import { AliasTable, NameTable } from './name-tables.js';
 import { NodeTable } from './nodes.js';
 import { CacheSlots } from './caches.js';
 import { EventScratch } from './event-scratch.js';
 import { Matcher } from './match.js';
-import { growI32, growU32, growU8, pow2AtLeast } from './tables.js';
+import { pow2AtLeast } from './tables.js';
 import type { ApplyResult, FindMatchesOptions, IndexStats, KvEvent, OverlapScores, WorkerKey } from './types.js';
 import { checkRank, checkTier, checkU64, checkWorkerId, describe, isU64 } from './validate.js';
 import { verifyIndex } from './verify.js';
-import { decodeSnapshot, encodeSnapshot, type SnapshotParts } from './snapshot.js';
+import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
+import { loadParts, toParts, type IndexStructures } from './snapshot-parts.js';
 
 /** Name kinds of a stored block, decided before anything changes. */
 const K_BOUND = 0; // the cache already names this path so
@@ -203,14 +204,14 @@ export class RadixIndex {
 
   /** The whole index as one checksummed buffer (typed arrays copied as they are). */
   snapshot(): Uint8Array {
-    return encodeSnapshot(this.parts());
+    return encodeSnapshot(toParts(this.structures()));
   }
 
   /** Rebuilds an index from {@link RadixIndex.snapshot} bytes; throws an Error on a damaged or foreign buffer. */
   static restore(bytes: Uint8Array): RadixIndex {
     const parts = decodeSnapshot(bytes);
     const index = new RadixIndex();
-    index.load(parts);
+    loadParts(index.structures(), parts);
     index.verify();
     return index;
   }
@@ -765,76 +766,10 @@ export class RadixIndex {
 
   // ───────────────────────────── snapshot ─────────────────────────────
 
-  private parts(): SnapshotParts {
-    const slots = this.caches.rows();
-    const nt = this.nodes.top;
-    const bt = this.blocks.top;
-    return {
-      scalars: [this.nodes.top, this.nodes.free, this.nodes.live, this.nodes.rootKids, this.blocks.top, this.blocks.holes, this.holders.top, this.children.count, this.names.count, this.aliases.count],
-      hFree: this.holders.free,
-      i32: [
-        this.nodes.start.subarray(0, nt), this.nodes.len.subarray(0, nt), this.nodes.parent.subarray(0, nt), this.nodes.kids.subarray(0, nt),
-        this.nodes.hOff.subarray(0, nt), this.nodes.hLen.subarray(0, nt), this.blocks.node.subarray(0, bt), this.children.slots, this.names.slots, this.aliases.rows,
-      ],
-      u32: [this.blocks.lo.subarray(0, bt), this.blocks.hi.subarray(0, bt), this.blocks.canonLo.subarray(0, bt), this.blocks.canonHi.subarray(0, bt), this.holders.words.subarray(0, this.holders.top)],
-      u8: [this.nodes.hCap.subarray(0, nt), this.blocks.canon.subarray(0, bt)],
-      slots,
-    };
-  }
-
-  private load(p: SnapshotParts): void {
-    const fail = (what: string): never => {
-      throw new Error(`RadixIndex.restore: invalid snapshot (${what})`);
-    };
-    if (p.scalars.length !== 10 || p.i32.length !== 10 || p.u32.length !== 5 || p.u8.length !== 2 || p.hFree.length !== CHUNK_SIZES) fail('section counts');
-    const [nodeTop, nodeFree, liveNodes, rootKids, poolTop, freeBlocks, hTop, ctCount, gtCount, etCount] = p.scalars as [
-      number, number, number, number, number, number, number, number, number, number,
-    ];
-    const [nStart, nLen, nParent, nKids, nHOff, nHLen, bNode, ct, gt, et] = p.i32 as [
-      Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array,
-    ];
-    const [bLo, bHi, cLo, cHi, hp] = p.u32 as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
-    const [nHCap, bCanon] = p.u8 as [Uint8Array, Uint8Array];
-    for (const a of [nStart, nLen, nParent, nKids, nHOff, nHLen, nHCap]) if (a.length !== nodeTop) fail('node arrays');
-    for (const a of [bNode, bLo, bHi, cLo, cHi, bCanon]) if (a.length !== poolTop) fail('block arrays');
-    if (hp.length !== hTop) fail('holder pool');
-    const pow2 = (x: number): boolean => x >= 1 && (x & (x - 1)) === 0;
-    if (!pow2(ct.length) || !pow2(gt.length >> 1) || gt.length < 2 || !pow2(et.length >> 2) || et.length < 4) fail('table sizes');
-    const nodeCap = pow2AtLeast(Math.max(nodeTop, 1), 256);
-    const blockCap = pow2AtLeast(Math.max(poolTop, 1), 1024);
-    this.nodes.start = growI32(nStart, nodeCap);
-    this.nodes.len = growI32(nLen, nodeCap);
-    this.nodes.parent = growI32(nParent, nodeCap);
-    this.nodes.kids = growI32(nKids, nodeCap);
-    this.nodes.hOff = growI32(nHOff, nodeCap);
-    this.nodes.hLen = growI32(nHLen, nodeCap);
-    this.nodes.hCap = growU8(nHCap, nodeCap);
-    this.blocks.lo = growU32(bLo, blockCap);
-    this.blocks.hi = growU32(bHi, blockCap);
-    this.blocks.canonLo = growU32(cLo, blockCap);
-    this.blocks.canonHi = growU32(cHi, blockCap);
-    this.blocks.canon = growU8(bCanon, blockCap);
-    this.blocks.node = new Int32Array(blockCap).fill(-1);
-    this.blocks.node.set(bNode);
-    this.holders.load(hp, hTop, p.hFree);
-    this.children.slots = ct.slice();
-    this.names.slots = gt.slice();
-    this.aliases.rows = et.slice();
-    this.nodes.top = nodeTop;
-    this.nodes.free = nodeFree;
-    this.nodes.live = liveNodes;
-    this.nodes.rootKids = rootKids;
-    this.blocks.top = poolTop;
-    this.blocks.holes = freeBlocks;
-    this.children.count = ctCount;
-    this.names.count = gtCount;
-    this.aliases.count = etCount;
-    this.caches.load(p.slots, fail);
-    for (let r = 0; r < this.aliases.rows.length; r += 4) {
-      const slot = this.aliases.rows[r]!;
-      if (this.aliases.rows[r + 3]! >= 0 && slot >= 0 && slot < this.caches.aliases.length) this.caches.aliases[slot]!++;
-    }
-    this.matcher.reset(p.slots.length);
+  /** The structures a snapshot holds. */
+  private structures(): IndexStructures {
+    const { nodes, blocks, holders, children, names, aliases, caches, matcher } = this;
+    return { nodes, blocks, holders, children, names, aliases, caches, matcher };
   }
 
   /**
