@@ -32,6 +32,9 @@ const pairs = queries.map((q) => new Uint32Array(q.hashes.buffer, q.hashes.byteO
 const opts = { warmup: 300, iterations: 3000, maxMs: 4000 };
 const n = queries.length;
 
+// EPP-style requests name a few candidate pods out of the fleet.
+const subsets = Array.from({ length: 16 }, (_, k) => Array.from({ length: 8 }, (_, j) => fleet.workerId((k * 37 + j * 29) % W)));
+
 const rows: Array<[string, ReturnType<typeof measureLatency>]> = [];
 for (let round = 0; round < 2; round++) {
   rows.length = 0;
@@ -44,6 +47,10 @@ for (let round = 0; round < 2; round++) {
     }, opts),
   ]);
   rows.push(['pickEndpoint', measureLatency((i) => void router.pickEndpoint({ tokens: tokens[i % n]! }), opts)]);
+  rows.push([
+    'pickEndpoint, 8 candidates (EPP)',
+    measureLatency((i) => void router.pickEndpoint({ tokens: tokens[i % n]!, candidates: subsets[i % subsets.length]! }), opts),
+  ]);
   rows.push([
     'pickEndpoint + requestId + free',
     measureLatency((i) => {

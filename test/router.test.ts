@@ -610,8 +610,14 @@ describe('integration', () => {
     const second = picked(router.pickEndpoint({ tokens }));
     expect(second.workerId).toBe('c');
     expect(Object.fromEntries(second.candidates.map((c) => [c.workerId, c.overlapBlocks]))).toEqual({ b: 2, c: 3 });
+    // A pick over a subset computes in a smaller block; earlier results keep theirs.
+    const third = picked(router.pickEndpoint({ tokens, candidates: ['b'] }));
+    expect(third.candidates.map((c) => [c.workerId, c.overlapBlocks, c.dpRank])).toEqual([['b', 2, 0]]);
+    const fourth = picked(router.pickEndpoint({ tokens }));
+    expect(fourth.candidates.map((c) => c.workerId).sort()).toEqual(['b', 'c']);
     // Read after the table changed: the first result still names its own workers.
     expect(Object.fromEntries(first.candidates.map((c) => [c.workerId, c.overlapBlocks]))).toEqual({ a: 4, b: 2 });
+    expect(Object.fromEntries(second.candidates.map((c) => [c.workerId, c.overlapBlocks]))).toEqual({ b: 2, c: 3 });
   });
 
   it('tracks requests whose prompt is shorter than one block', async () => {

@@ -523,13 +523,9 @@ export class Router {
   private evaluate(request: PickRequest, caller: string, now: number): PickFailure | undefined {
     const req = this.checkRequest(request, caller);
     this.expire(now);
-    if (this.blockTaken) {
-      const s = this.scratch;
-      s.useBlock(this.slab.take(s.block.length));
-      this.blockTaken = false;
-    }
     const failure = this.gather(req.candidates, req.role);
     if (failure !== undefined) return failure;
+    this.prepareBlock();
     this.clearOverlap();
     if (this.hasher !== undefined) this.matchTokens(this.hasher, req.tokens!, req.requestId !== undefined);
     else this.matchText(this.textHasher!, req.text!);
@@ -624,13 +620,27 @@ export class Router {
       const r = table.slotRole[slot];
       if (r !== wantA && r !== ROLE_BOTH) continue;
       if (table.slotKvEvents[slot] === 0) anyApproximate = true;
-      s.rank[n] = table.slotRank[slot]!;
       s.slot[n++] = slot;
     }
     s.n = n;
     this.anyApproximate = anyApproximate;
     this.creditScale = role === 'decode' ? 0 : 1;
     return n === 0 ? this.fail('NO_WORKER_FOR_ROLE') : undefined;
+  }
+
+  /**
+   * Gives the pick a block for its reported fields (a fresh one sized to the candidates when the
+   * last result kept the current one) and fills in the ranks.
+   */
+  private prepareBlock(): void {
+    const s = this.scratch;
+    const n = s.n;
+    if (this.blockTaken || s.stride < n) {
+      s.useBlock(this.slab.take((SNAPSHOT_FIELDS + 1) * n), n);
+      this.blockTaken = false;
+    }
+    const slotRank = this.table.slotRank;
+    for (let i = 0; i < n; i++) s.rank[i] = slotRank[s.slot[i]!]!;
   }
 
   private clearOverlap(): void {
@@ -881,11 +891,11 @@ export class Router {
     const n = s.n;
     const block = s.block;
     const slots = s.slot;
-    const base = SNAPSHOT_FIELDS * s.capacity;
+    const base = SNAPSHOT_FIELDS * s.stride;
     for (let i = 0; i < n; i++) block[base + i] = slots[i]!;
     // The result keeps this pick's block; the next pick computes in a fresh one (no copy).
     this.blockTaken = true;
-    return { n, slotWorker: this.table.slotWorker, packed: block, stride: s.capacity, promptBlocks: s.promptBlocks, unknown: this.unknown };
+    return { n, slotWorker: this.table.slotWorker, packed: block, stride: s.stride, promptBlocks: s.promptBlocks, unknown: this.unknown };
   }
 
   /** @internal Endpoint of a slot. */

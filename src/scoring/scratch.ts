@@ -21,8 +21,10 @@ export class Scratch implements CandidateTable {
    * `k · capacity`, then room for the slots), handed to the result whole. Views below.
    */
   block = new Float64Array(0);
-  /** Rows per field in {@link Scratch.block}. */
+  /** Slots the arrays other than the block's have room for. */
   capacity = 0;
+  /** Rows per field in {@link Scratch.block}. */
+  stride = 0;
   rank = new Float64Array(0);
   overlapBlocks = new Float64Array(0);
   device = new Float64Array(0);
@@ -56,7 +58,7 @@ export class Scratch implements CandidateTable {
     if (capacity <= this.slot.length) return;
     this.slot = new Int32Array(capacity);
     this.capacity = capacity;
-    this.useBlock(new Float64Array(capacity * (SNAPSHOT_FIELDS + 1)));
+    this.useBlock(new Float64Array(capacity * (SNAPSHOT_FIELDS + 1)), capacity);
     this.queue = new Float64Array(capacity);
     this.kvUsage = new Float64Array(capacity);
     this.pickIndex = new Int32Array(capacity);
@@ -70,14 +72,15 @@ export class Scratch implements CandidateTable {
   }
 
   /**
-   * Points the reported fields at `block` (field k at `k · capacity`; room for one more field,
-   * the slots, at the end). A pick result keeps the block it was computed in, so the next pick
-   * writes into a fresh one instead of the result copying this one.
+   * Points the reported fields at `block` (field k at `k · stride`, `stride` ≥ the pick's
+   * candidates; room for one more field, the slots, at the end). A pick result keeps the block it
+   * was computed in, so the next pick writes into a fresh one (sized to its candidates) instead of
+   * the result copying this one.
    */
-  useBlock(block: Float64Array<ArrayBuffer>): void {
-    const capacity = this.capacity;
+  useBlock(block: Float64Array<ArrayBuffer>, stride: number): void {
     this.block = block;
-    const field = (k: number) => block.subarray(k * capacity, (k + 1) * capacity);
+    this.stride = stride;
+    const field = (k: number) => block.subarray(k * stride, (k + 1) * stride);
     this.rank = field(0);
     this.overlapBlocks = field(1);
     this.device = field(2);
