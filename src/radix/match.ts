@@ -11,7 +11,7 @@ import type { ChildTable } from './child-table.js';
 import { bestColumn, SLOT_MASK, tiersOf, type HolderPool } from './holders.js';
 import type { NodeTable } from './nodes.js';
 import { MatchScores } from './scores.js';
-import { growI32, growU32, growU8, pow2AtLeast } from './tables.js';
+import { growI32, growU32, growU8, mix3, pow2AtLeast } from './tables.js';
 
 /** Scratch of the walk, indexed by cache slot. @internal */
 export class Matcher {
@@ -74,7 +74,9 @@ export class Matcher {
     const hp = holders.words;
     const bLo = blocks.lo;
     const bHi = blocks.hi;
-    const { start: nStart, len: nLen, hOff: nHOff, hLen: nHLen } = nodes;
+    const { start: nStart, len: nLen, parent: nParent, hOff: nHOff, hLen: nHLen } = nodes;
+    const ct = children.slots;
+    const ctMask = ct.length - 1;
     let c = count > 0 ? children.lookup(-1, q[0]!, q[1]!, nodes, blocks) : -1;
     if (c >= 0) {
       const off = nHOff[c]!;
@@ -107,7 +109,19 @@ export class Matcher {
       }
       depth += run;
       if (run < len || depth >= count || (earlyExit && nActive === 1)) break;
-      const next = children.lookup(st + len - 1, q[depth * 2]!, q[depth * 2 + 1]!, nodes, blocks);
+      // The child table probe (ChildTable.lookup) inlined: this is the walk's step per node.
+      const pb = st + len - 1;
+      const lo = q[depth * 2]!;
+      const hi = q[depth * 2 + 1]!;
+      let slot = mix3(pb + 1, lo, hi) & ctMask;
+      let next: number;
+      for (;;) {
+        next = ct[slot]!;
+        if (next < 0) break;
+        const ns = nStart[next]!;
+        if (nParent[next] === pb && bLo[ns] === lo && bHi[ns] === hi) break;
+        slot = (slot + 1) & ctMask;
+      }
       if (next < 0) break;
       // Intersect the active set with the child's holders; those dropping out score the depth so far.
       let epoch = ++this.epoch;

@@ -30,6 +30,7 @@ import { Matcher } from './match.js';
 import { pow2AtLeast } from './tables.js';
 import type { ApplyResult, FindMatchesOptions, IndexStats, KvEvent, OverlapScores, WorkerKey } from './types.js';
 import { checkRank, checkTier, checkU64, checkWorkerId, describe, isU64 } from './validate.js';
+import { TreeEditor } from './tree.js';
 import { verifyIndex } from './verify.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
 import { loadParts, toParts, type IndexStructures } from './snapshot-parts.js';
@@ -65,6 +66,7 @@ export class RadixIndex {
   private readonly aliases: AliasTable;
 
   private readonly caches = new CacheSlots();
+  private readonly tree: TreeEditor;
 
   // Scratch (grown, never shrunk): event hashes, resolved blocks and name kinds, query pairs, match state.
   private readonly event = new EventScratch();
@@ -87,6 +89,7 @@ export class RadixIndex {
     this.children = new ChildTable(nodes * 2);
     this.names = new NameTable(blocks);
     this.aliases = new AliasTable(16);
+    this.tree = new TreeEditor(this.nodes, this.blocks, this.holders, this.children, this.names, this.aliases, this.caches.paths);
   }
 
   // ───────────────────────────── public API ─────────────────────────────
@@ -270,7 +273,7 @@ export class RadixIndex {
         const n = bNode[q]!;
         if (n !== lastNode) {
           lastNode = n;
-          lastValue = this.holderValue(n, s);
+          lastValue = this.tree.holderValue(n, s);
         }
         if ((lastValue & CANON) !== 0) kind = K_BOUND;
         else if (lastValue >>> 20 >= NAME_MAX) throw new RangeError(`names: more than ${NAME_MAX} block hashes name one path of one cache`);
@@ -302,7 +305,7 @@ export class RadixIndex {
         if (b !== evBlock[j - 1]! + 1 || this.blocks.node[b] !== n || cj !== cls) break;
         j++;
       }
-      const old = this.holderValue(n, s);
+      const old = this.tree.holderValue(n, s);
       let v = old === 0 ? s : old;
       if ((tiersOf(old) & tierBit) === 0) applied += j - i;
       v |= tierBit << TIER_SHIFT;
@@ -312,7 +315,7 @@ export class RadixIndex {
         if (cls === 2) v |= CANON;
       }
       for (let x = i; x < j; x++) this.bindName(s, x, evBlock[x]!);
-      this.updateRange(n, b0 - this.nodes.start[n]!, b0 - this.nodes.start[n]! + (j - i), s, v);
+      this.tree.updateRange(n, b0 - this.nodes.start[n]!, b0 - this.nodes.start[n]! + (j - i), s, v);
       i = j;
     }
     if (k === m) return { applied };
@@ -322,7 +325,7 @@ export class RadixIndex {
     if (parentPos >= 0) {
       const n = this.blocks.node[parentPos]!;
       const last = this.nodes.start[n]! + this.nodes.len[n]! - 1;
-      if (parentPos < last) this.split(n, parentPos - this.nodes.start[n]! + 1);
+      if (parentPos < last) this.tree.split(n, parentPos - this.nodes.start[n]! + 1);
     }
     this.blocks.ensure(m - k);
     i = k;
@@ -349,7 +352,7 @@ export class RadixIndex {
       }
       this.blocks.top += len;
       if (node < 0) {
-        node = this.allocNode();
+        node = this.tree.allocNode();
         this.nodes.start[node] = first;
         this.nodes.len[node] = len;
         this.nodes.parent[node] = parentPos;
@@ -397,7 +400,7 @@ export class RadixIndex {
     }
     const g = this.names.lookup(lo, hi, this.blocks);
     if (g >= 0) {
-      const v = this.holderValue(this.blocks.node[g]!, s);
+      const v = this.tree.holderValue(this.blocks.node[g]!, s);
       if ((v & CANON) !== 0) return g === q ? K_BOUND : -1;
       if (g === q) {
         if (v >>> 20 >= NAME_MAX) throw new RangeError(`names: more than ${NAME_MAX} block hashes name one path of one cache`);
@@ -434,7 +437,7 @@ export class RadixIndex {
       }
     }
     const g = this.names.lookup(lo, hi, this.blocks);
-    if (g >= 0 && (this.holderValue(this.blocks.node[g]!, s) & CANON) !== 0) {
+    if (g >= 0 && (this.tree.holderValue(this.blocks.node[g]!, s) & CANON) !== 0) {
       this.resBlock = g;
       this.resKind = 1;
       return true;
@@ -478,7 +481,7 @@ export class RadixIndex {
           const n = bNode[g]!;
           if (n !== cacheNode) {
             cacheNode = n;
-            cacheValue = this.holderValue(n, s);
+            cacheValue = this.tree.holderValue(n, s);
           }
           if ((cacheValue & CANON) !== 0 && (tiersOf(cacheValue) & tierBit) !== 0) {
             b = g;
@@ -526,11 +529,11 @@ export class RadixIndex {
 
   /** {@link resolve}, and the block is held in tier `tierBit`. */
   private resolveHeld(s: number, lo: number, hi: number, tierBit: number): boolean {
-    return this.resolve(s, lo, hi) && (tiersOf(this.holderValue(this.blocks.node[this.resBlock]!, s)) & tierBit) !== 0;
+    return this.resolve(s, lo, hi) && (tiersOf(this.tree.holderValue(this.blocks.node[this.resBlock]!, s)) & tierBit) !== 0;
   }
 
   private flushRemoval(s: number, tierBit: number, n: number, first: number, last: number, kind: number, j0: number, j1: number): number {
-    const old = this.holderValue(n, s);
+    const old = this.tree.holderValue(n, s);
     let v = old & ~(tierBit << TIER_SHIFT);
     if (tiersOf(v) === 0) {
       // Held in no tier any more: the names used here go.
@@ -540,7 +543,7 @@ export class RadixIndex {
       if (v >>> 20 === 0) v = 0;
     }
     const st = this.nodes.start[n]!;
-    this.updateRange(n, first - st, last - st + 1, s, v);
+    this.tree.updateRange(n, first - st, last - st + 1, s, v);
     return last - first + 1;
   }
 
@@ -550,10 +553,10 @@ export class RadixIndex {
     const touched: number[] = [];
     for (let n = 0; n < this.nodes.top; n++) {
       if (this.nodes.len[n] === 0) continue;
-      const i = this.hFind(n, s);
+      const i = this.tree.hFind(n, s);
       if (i < 0) continue;
       dropped += popcount3(tiersOf(this.holders.words[i]!)) * this.nodes.len[n]!;
-      this.setHolder(n, s, 0);
+      this.tree.setHolder(n, s, 0);
       touched.push(n);
     }
     if (this.caches.aliases[s]! > 0) {
@@ -562,200 +565,22 @@ export class RadixIndex {
     }
     for (let t = touched.length - 1; t >= 0; t--) {
       const n = touched[t]!;
-      if (this.nodes.len[n] !== 0) this.settle(n); // else freed or merged meanwhile
+      if (this.nodes.len[n] !== 0) this.tree.settle(n); // else freed or merged meanwhile
     }
     this.caches.paths[s] = 0;
     return dropped;
   }
 
-  // ───────────────────────────── tree surgery ─────────────────────────────
-
-  /** Sets cache `s`'s holder word to `v` (0: not a holder) on blocks [a, b) of node `n`, splitting and merging as needed. */
-  private updateRange(n: number, a: number, b: number, s: number, v: number): void {
-    const old = this.holderValue(n, s);
-    if (old === v) return;
-    if (b < this.nodes.len[n]!) this.split(n, b);
-    const mid = a > 0 ? this.split(n, a) : n;
-    this.setHolder(mid, s, v);
-    const wasHeld = tiersOf(old) !== 0;
-    const isHeld = tiersOf(v) !== 0;
-    if (wasHeld !== isHeld) this.caches.paths[s] += isHeld ? b - a : a - b;
-    this.settle(mid);
-  }
-
-  /** Frees node `n` if it has no holder and no child; else merges it with its neighbours (and frees what that leaves dead). */
-  private settle(n: number): void {
-    if (this.nodes.hLen[n] === 0 && this.nodes.kids[n] === 0) {
-      this.freeNode(n);
-      return;
-    }
-    const first = this.nodes.start[n]!;
-    this.tryMerge(n);
-    const m = this.blocks.node[first]!;
-    if (this.nodes.hLen[m] === 0 && this.nodes.kids[m] === 0) this.freeNode(m);
-  }
-
-  /** Splits node `n` after `k` blocks; returns the new tail node (which keeps `n`'s children). */
-  private split(n: number, k: number): number {
-    const t = this.allocNode();
-    const st = this.nodes.start[n]!;
-    const len = this.nodes.len[n]!;
-    this.nodes.start[t] = st + k;
-    this.nodes.len[t] = len - k;
-    this.nodes.parent[t] = st + k - 1;
-    this.nodes.kids[t] = this.nodes.kids[n]!;
-    this.nodes.kids[n] = 1;
-    const hl = this.nodes.hLen[n]!;
-    const cap = this.nodes.hCap[n]!;
-    const off = this.holders.alloc(cap);
-    this.holders.words.copyWithin(off, this.nodes.hOff[n]!, this.nodes.hOff[n]! + hl);
-    this.nodes.hOff[t] = off;
-    this.nodes.hLen[t] = hl;
-    this.nodes.hCap[t] = cap;
-    this.nodes.len[n] = k;
-    this.blocks.node.fill(t, st + k, st + len);
-    this.children.insert(t, this.nodes, this.blocks);
-    return t;
-  }
-
-  /** Merges `n` with a contiguous single child of equal holders, and into its parent likewise. */
-  private tryMerge(n: number): void {
-    if (this.nodes.kids[n] === 1) {
-      const e = this.nodes.start[n]! + this.nodes.len[n]!;
-      if (e < this.blocks.top) {
-        const z = this.blocks.node[e]!;
-        if (z >= 0 && this.nodes.start[z] === e && this.nodes.parent[z] === e - 1 && this.holdersEqual(n, z)) this.absorb(n, z);
-      }
-    }
-    const pb = this.nodes.parent[n]!;
-    if (pb >= 0) {
-      const p = this.blocks.node[pb]!;
-      if (this.nodes.kids[p] === 1 && this.nodes.start[n] === pb + 1 && this.holdersEqual(p, n)) this.absorb(p, n);
-    }
-  }
-
-  /** Appends child `z` (contiguous, only child, same holders) to `p`. */
-  private absorb(p: number, z: number): void {
-    this.children.delete(z, this.nodes, this.blocks);
-    const st = this.nodes.start[z]!;
-    const len = this.nodes.len[z]!;
-    this.blocks.node.fill(p, st, st + len);
-    this.nodes.len[p] += len;
-    this.nodes.kids[p] = this.nodes.kids[z]!;
-    this.holders.release(this.nodes.hOff[z]!, this.nodes.hCap[z]!);
-    this.nodes.release(z);
-  }
-
-  /** Frees a node with no holder and no child, then its parent likewise. */
-  private freeNode(start: number): void {
-    let x = start;
-    for (;;) {
-      const st = this.nodes.start[x]!;
-      const len = this.nodes.len[x]!;
-      this.children.delete(x, this.nodes, this.blocks);
-      for (let b = st; b < st + len; b++) {
-        if (this.blocks.canon[b] !== 0) {
-          this.names.delete(b, this.blocks);
-          this.blocks.canon[b] = 0;
-        }
-      }
-      this.blocks.node.fill(-1, st, st + len);
-      this.blocks.holes += len;
-      const pb = this.nodes.parent[x]!;
-      this.holders.release(this.nodes.hOff[x]!, this.nodes.hCap[x]!);
-      this.nodes.release(x);
-      if (pb < 0) {
-        this.nodes.rootKids--;
-        break;
-      }
-      const p = this.blocks.node[pb]!;
-      this.nodes.kids[p]--;
-      if (this.nodes.hLen[p] === 0 && this.nodes.kids[p] === 0) {
-        x = p;
-        continue;
-      }
-      // A merge with a holder-less child that has no children left (mid-clear) leaves a dead node.
-      const first = this.nodes.start[p]!;
-      this.tryMerge(p);
-      const m = this.blocks.node[first]!;
-      if (this.nodes.hLen[m] === 0 && this.nodes.kids[m] === 0) {
-        x = m;
-        continue;
-      }
-      break;
-    }
-    this.blocks.trimTop();
-  }
-
-  /** A free node id; growing the node columns also pre-sizes the child table. */
-  private allocNode(): number {
-    const nodes = this.nodes;
-    if (nodes.free < 0 && nodes.top === nodes.capacity) {
-      const cap = nodes.top * 2;
-      nodes.grow(cap);
-      if (this.children.slots.length < cap * 2) this.children.rehash(cap * 2, this.nodes, this.blocks);
-    }
-    return nodes.alloc();
-  }
+  // ───────────────────────────── compaction ─────────────────────────────
 
   /** Compacts the block pool when more than half of it is holes. */
   private maybeCompact(): void {
     if (this.blocks.wantsCompaction()) this.compact();
   }
 
-  /** Closes the pool's holes; block ids change, so names and child keys are re-pointed. */
+  /** Closes the pool's holes (block ids change; the tree re-points names and child keys). */
   private compact(): void {
-    const remap = this.blocks.compact(this.nodes);
-    this.names.remap(remap);
-    this.aliases.remap(remap);
-    this.children.rehash(this.children.slots.length, this.nodes, this.blocks);
-  }
-
-  // ───────────────────────────── holder lists ─────────────────────────────
-
-  /** Absolute position of slot `s` in node `n`'s holder list, or ~insertion point. */
-  private hFind(n: number, s: number): number {
-    return this.holders.find(this.nodes.hOff[n]!, this.nodes.hLen[n]!, s);
-  }
-
-  private holderValue(n: number, s: number): number {
-    return this.holders.valueOf(this.nodes.hOff[n]!, this.nodes.hLen[n]!, s);
-  }
-
-  private setHolder(n: number, s: number, v: number): void {
-    const i = this.hFind(n, s);
-    const off = this.nodes.hOff[n]!;
-    const len = this.nodes.hLen[n]!;
-    if (i >= 0) {
-      if (v !== 0) this.holders.words[i] = v;
-      else {
-        this.holders.words.copyWithin(i, i + 1, off + len);
-        this.nodes.hLen[n] = len - 1;
-      }
-      return;
-    }
-    if (v === 0) return;
-    const pos = ~i;
-    const cap = this.nodes.hCap[n]!;
-    if (len === 1 << cap) {
-      const nOff = this.holders.alloc(cap + 1);
-      const hp = this.holders.words;
-      hp.copyWithin(nOff, off, pos);
-      hp[nOff + (pos - off)] = v;
-      hp.copyWithin(nOff + (pos - off) + 1, pos, off + len);
-      this.holders.release(off, cap);
-      this.nodes.hOff[n] = nOff;
-      this.nodes.hCap[n] = cap + 1;
-    } else {
-      this.holders.words.copyWithin(pos + 1, pos, off + len);
-      this.holders.words[pos] = v;
-    }
-    this.nodes.hLen[n] = len + 1;
-  }
-
-  private holdersEqual(a: number, b: number): boolean {
-    const len = this.nodes.hLen[a]!;
-    return len === this.nodes.hLen[b] && this.holders.equal(this.nodes.hOff[a]!, this.nodes.hOff[b]!, len);
+    this.tree.compact();
   }
 
   // ───────────────────────────── matching ─────────────────────────────
