@@ -1,39 +1,32 @@
 /**
  * The exact KV-cache index: a radix tree of tokens hashes over typed arrays (DESIGN §7).
  *
- * Layout, all struct-of-arrays with integer ids:
- * - **Block pool** (`bLo/bHi`: tokens hash halves, `bNode`: owning node or -1, `cLo/cHi/bCanon`: the
- *   block's canonical name). A node's blocks sit contiguously in the pool, so a walk compares a run of
- *   a prompt at memory speed and a split only re-points the tail's `bNode` entries. Block ids never
- *   change except in compaction.
- * - **Nodes** (`nStart/nLen`: the run, `nParent`: the parent's last block or -1 for the root, `nKids`,
- *   `nHOff/nHLen/nHCap`: the holder list). Every block of a node has the same holders, tiers and names.
- * - **Holder lists** in one `Uint32Array` pool (power-of-two chunks with free lists): sorted u32 words
- *   `slot | tiers << 16 | canonical-name bit << 19 | name count << 20`.
- * - **Child table**: open addressing over node ids keyed by (parent's last block, first tokens hash).
- *   Keying by the parent's *last block* means a split never re-keys the children.
- * - **Names**: a block's first name is its canonical name, found in the global table `gt` (name →
- *   block). A cache whose name for a block is the canonical one just sets the canonical bit in its
- *   holder word; any other name goes into the per-cache table `et` (slot, name → block). When engines
- *   name a path the same way on every worker (Dynamo, vLLM), names cost nothing per entry.
+ * This file holds the event logic (apply: stored / removed / cleared, removeWorker) and the public
+ * API wiring. The structures, each in its own file, all struct-of-arrays with integer ids:
+ * - block-pool.ts: the blocks (tokens hash halves, owner node, canonical name), compaction;
+ * - nodes.ts: nodes (a run of blocks with the same holders, tiers and names);
+ * - holders.ts: per-node sorted holder words `slot | tiers << 16 | canonical bit << 19 | names << 20`;
+ * - child-table.ts, name-tables.ts: open-addressing tables (children; canonical names and aliases);
+ * - tree.ts: splits, merges and frees that keep nodes uniform; match.ts: the findMatches walk;
+ * - caches.ts, event-scratch.ts, snapshot-parts.ts, verify.ts: slots, event decoding, snapshots, invariants.
  *
  * @module
  */
-import { ChildTable } from './child-table.js';
-import { CANON, HolderPool, NAME_MAX, NAME_ONE, popcount3, TIER_SHIFT, tiersOf } from './holders.js';
 import { BlockPool } from './block-pool.js';
+import { CacheSlots } from './caches.js';
+import { ChildTable } from './child-table.js';
+import { EventScratch } from './event-scratch.js';
+import { CANON, HolderPool, NAME_MAX, NAME_ONE, TIER_SHIFT, tiersOf } from './holders.js';
+import { Matcher } from './match.js';
 import { AliasTable, NameTable } from './name-tables.js';
 import { NodeTable } from './nodes.js';
-import { CacheSlots } from './caches.js';
-import { EventScratch } from './event-scratch.js';
-import { Matcher } from './match.js';
-import { pow2AtLeast } from './tables.js';
-import type { ApplyResult, FindMatchesOptions, IndexStats, KvEvent, OverlapScores, WorkerKey } from './types.js';
-import { checkRank, checkTier, checkU64, checkWorkerId, describe, isU64 } from './validate.js';
-import { TreeEditor } from './tree.js';
-import { verifyIndex } from './verify.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
 import { loadParts, toParts, type IndexStructures } from './snapshot-parts.js';
+import { pow2AtLeast } from './tables.js';
+import { TreeEditor } from './tree.js';
+import type { ApplyResult, FindMatchesOptions, IndexStats, KvEvent, OverlapScores, WorkerKey } from './types.js';
+import { checkRank, checkTier, checkU64, checkWorkerId, describe, isU64 } from './validate.js';
+import { verifyIndex } from './verify.js';
 
 /** Name kinds of a stored block, decided before anything changes. */
 const K_BOUND = 0; // the cache already names this path so
@@ -56,11 +49,7 @@ export interface RadixIndexOptions {
 export class RadixIndex {
   private readonly nodes: NodeTable;
   private readonly blocks: BlockPool;
-
-  // Holder lists.
   private readonly holders: HolderPool;
-
-  // Child table (node ids), canonical names (block ids), per-cache alias names.
   private readonly children: ChildTable;
   private readonly names: NameTable;
   private readonly aliases: AliasTable;
@@ -549,24 +538,12 @@ export class RadixIndex {
 
   /** Drops every entry and name of a cache; returns the (path, tier) entries dropped. */
   private clearSlot(s: number): number {
-    let dropped = 0;
-    const touched: number[] = [];
-    for (let n = 0; n < this.nodes.top; n++) {
-      if (this.nodes.len[n] === 0) continue;
-      const i = this.tree.hFind(n, s);
-      if (i < 0) continue;
-      dropped += popcount3(tiersOf(this.holders.words[i]!)) * this.nodes.len[n]!;
-      this.tree.setHolder(n, s, 0);
-      touched.push(n);
-    }
+    const dropped = this.tree.dropHolder(s);
     if (this.caches.aliases[s]! > 0) {
       this.aliases.dropSlot(s);
       this.caches.aliases[s] = 0;
     }
-    for (let t = touched.length - 1; t >= 0; t--) {
-      const n = touched[t]!;
-      if (this.nodes.len[n] !== 0) this.tree.settle(n); // else freed or merged meanwhile
-    }
+    this.tree.settleAll();
     this.caches.paths[s] = 0;
     return dropped;
   }

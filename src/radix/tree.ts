@@ -7,12 +7,15 @@
  */
 import type { BlockPool } from './block-pool.js';
 import type { ChildTable } from './child-table.js';
-import { tiersOf, type HolderPool } from './holders.js';
+import { popcount3, tiersOf, type HolderPool } from './holders.js';
 import type { AliasTable, NameTable } from './name-tables.js';
 import type { NodeTable } from './nodes.js';
 
 /** Edits the tree's structures in place (the same objects the index reads). @internal */
 export class TreeEditor {
+  /** Nodes a cache was dropped from, waiting for {@link TreeEditor.settleAll}. */
+  private readonly touched: number[] = [];
+
   constructor(
     private readonly nodes: NodeTable,
     private readonly blocks: BlockPool,
@@ -150,6 +153,35 @@ export class TreeEditor {
       if (this.children.slots.length < cap * 2) this.children.rehash(cap * 2, this.nodes, this.blocks);
     }
     return nodes.alloc();
+  }
+
+  /**
+   * Takes slot `s` off every node's holder list; returns the (path, tier) entries it held. The nodes
+   * are only settled (freed or merged) by {@link TreeEditor.settleAll}, once names are cleaned up too.
+   */
+  dropHolder(s: number): number {
+    let dropped = 0;
+    const touched = this.touched;
+    touched.length = 0;
+    for (let n = 0; n < this.nodes.top; n++) {
+      if (this.nodes.len[n] === 0) continue;
+      const i = this.hFind(n, s);
+      if (i < 0) continue;
+      dropped += popcount3(tiersOf(this.holders.words[i]!)) * this.nodes.len[n]!;
+      this.setHolder(n, s, 0);
+      touched.push(n);
+    }
+    return dropped;
+  }
+
+  /** Settles the nodes {@link TreeEditor.dropHolder} touched, deepest first. */
+  settleAll(): void {
+    const touched = this.touched;
+    for (let t = touched.length - 1; t >= 0; t--) {
+      const n = touched[t]!;
+      if (this.nodes.len[n] !== 0) this.settle(n); // else freed or merged meanwhile
+    }
+    touched.length = 0;
   }
 
   /** Closes the block pool's holes; block ids change, so names and child keys are re-pointed. */
