@@ -20,6 +20,10 @@ export interface Profile {
   /** Query depths in tokens (1K/8K/32K/128K = 64/512/2048/8192 blocks at B = 16). */
   depthsTokens: number[];
   queriesPerDepth: number;
+  /**
+   * Latency of the optimized code. The warmup must carry the walk through V8's tiers (a few
+   * hundred calls leave it in the baseline tier, 10x slower and bimodal from run to run).
+   */
   latency: { warmup: number; iterations: number; maxMs: number };
   /** Latency budget of the slow baselines (fewer calls). */
   baselineLatency: { warmup: number; iterations: number; maxMs: number; minSamples: number };
@@ -41,7 +45,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     fleets: [{ workers: 16, blocksPerWorker: 2048, blockSize: 16 }],
     baselineSlice: null,
     queriesPerDepth: 24,
-    latency: { warmup: 30, iterations: 400, maxMs: 400 },
+    latency: { warmup: 5000, iterations: 400, maxMs: 400 },
     baselineLatency: { warmup: 3, iterations: 150, maxMs: 400, minSamples: 10 },
     hash: { tokens: 8192, maxTimeS: 0.5 },
     replay: { workers: [16], requests: 600, baselineRequests: 600, capacity16: 30_000 },
@@ -53,7 +57,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     fleets: [{ workers: 256, blocksPerWorker: 8192, blockSize: 16 }],
     baselineSlice: null,
     queriesPerDepth: 48,
-    latency: { warmup: 50, iterations: 2000, maxMs: 1500 },
+    latency: { warmup: 5000, iterations: 2000, maxMs: 1500 },
     baselineLatency: { warmup: 2, iterations: 300, maxMs: 1500, minSamples: 8 },
     hash: { tokens: 8192, maxTimeS: 1 },
     replay: { workers: [16, 256], requests: 12_031, baselineRequests: 1000, capacity16: 30_000 },
@@ -69,7 +73,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     ],
     baselineSlice: { workers: 64, blocksPerWorker: 32_768 },
     queriesPerDepth: 64,
-    latency: { warmup: 100, iterations: 5000, maxMs: 4000 },
+    latency: { warmup: 5000, iterations: 5000, maxMs: 4000 },
     baselineLatency: { warmup: 2, iterations: 500, maxMs: 3000, minSamples: 8 },
     hash: { tokens: 8192, maxTimeS: 2 },
     replay: { workers: [16, 256, 1000], requests: 12_031, baselineRequests: 12_031, capacity16: 30_000 },
