@@ -12,17 +12,7 @@ export function newIndex(kind: 'radix' | 'reference' = 'radix'): RouterIndex {
   return kind === 'radix' ? new RadixIndex() : new ReferenceIndex();
 }
 
-/** mulberry32: a small seeded PRNG in [0, 1). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as seeded } from './helpers/prng.js';
 
 /** A settable clock. */
 export function fakeClock(start = 1_000): { now: () => number; advance(ms: number): void; set(ms: number): void } {
