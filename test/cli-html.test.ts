@@ -15,8 +15,6 @@ if (!available) {
   if (process.env['CI'] === 'true') throw new Error(`${msg} (required under CI=true)`);
   console.warn(`\n*** SKIPPING the HTML report browser test: ${msg} ***\n`);
 }
-const LEAD_SCREENSHOT = '/work/helpers/sim-report.png';
-
 describe.skipIf(!available)('HTML report in a headless browser', () => {
   it('renders three non-empty SVG charts, with no console errors and no network requests', async () => {
     const report = await simulate({
@@ -67,9 +65,6 @@ describe.skipIf(!available)('HTML report in a headless browser', () => {
       await page.screenshot({ path: shot, fullPage: true });
       expect(statSync(shot).size).toBeGreaterThan(10_000);
       console.log(`HTML report screenshot: ${shot}`);
-      if (existsSync('/work/helpers')) {
-        await page.screenshot({ path: LEAD_SCREENSHOT, fullPage: true });
-      }
     } finally {
       await browser.close();
     }
