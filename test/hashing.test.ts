@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createHasher, xxh3_64 } from '../src/hashing/index.js';
 import type { Hasher } from '../src/hashing/index.js';
