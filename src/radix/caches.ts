@@ -26,6 +26,11 @@ export class CacheSlots {
   readonly aliases: number[] = [];
   /** Free slots (popped from the end). */
   private readonly free: number[] = [];
+  /**
+   * Changes whenever a slot gets or loses its cache, so a consumer that caches slot → cache
+   * (the router's row map) knows when to forget it.
+   */
+  epoch = 0;
 
   /** The cache's slot, registering it (0 paths) if it is new; throws RangeError past {@link MAX_SLOTS}. */
   known(workerId: string, dpRank: number): number {
@@ -37,6 +42,7 @@ export class CacheSlots {
     }
     if (ranks === undefined) this.slotOf.set(workerId, (ranks = new Map()));
     slot = this.free.pop() ?? this.live.length;
+    this.epoch++;
     ranks.set(dpRank, slot);
     this.worker[slot] = workerId;
     this.rank[slot] = dpRank;
@@ -54,6 +60,7 @@ export class CacheSlots {
     this.live[slot] = false;
     this.worker[slot] = '';
     this.free.push(slot);
+    this.epoch++;
   }
 
   /** Paths held by one rank, or summed over every rank when `dpRank` is undefined; 0 when unknown. */
@@ -93,6 +100,7 @@ export class CacheSlots {
 
   /** Installs snapshot rows into an empty registry (alias counts are set by the caller); `fail` throws. */
   load(rows: readonly (CacheRow | undefined)[], fail: (what: string) => never): void {
+    this.epoch++;
     for (let s = 0; s < rows.length; s++) {
       const row = rows[s];
       if (row === null || row === undefined) {

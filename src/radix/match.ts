@@ -48,9 +48,19 @@ export class Matcher {
     this.done = new Int32Array(cap);
   }
 
+  /** Cache slots scored by the last {@link Matcher.walk}, in row order (valid until the next walk). */
+  get scoredSlots(): Int32Array {
+    return this.done;
+  }
+
+  /** Per cache slot `s`: overlap, device, host, disk blocks at `4s … 4s+3` (valid for the last walk's slots). */
+  get slotCounts(): Int32Array {
+    return this.counts;
+  }
+
   /**
-   * Scores query `q` (`count` (lo, hi) pairs): walks the tree while some cache holds the whole prefix,
-   * intersecting the active caches with each node's holders. Rows per docs/INDEX-SEMANTICS.md.
+   * Scores query `q` (`count` (lo, hi) pairs) into a fresh {@link MatchScores} (rows per
+   * docs/INDEX-SEMANTICS.md).
    */
   match(
     q: Uint32Array,
@@ -63,6 +73,32 @@ export class Matcher {
     slotWorker: readonly string[],
     slotRank: readonly number[],
   ): MatchScores {
+    const nDone = this.walk(q, count, earlyExit, nodes, blocks, holders, children);
+    const done = this.done;
+    const cnt = this.counts;
+    // Two plain arrays per call (a typed array this size would be an off-heap allocation, ~10× slower):
+    // worker ids, and (dpRank, blocks, device, host, disk) per row.
+    const ids: string[] = new Array<string>(nDone);
+    const rows: number[] = new Array<number>(nDone * 5);
+    const ranks = slotRank;
+    for (let i = 0, r = 0; i < nDone; i++, r += 5) {
+      const s = done[i]!;
+      ids[i] = slotWorker[s]!;
+      rows[r] = ranks[s]!;
+      rows[r + 1] = cnt[s * 4]!;
+      rows[r + 2] = cnt[s * 4 + 1]!;
+      rows[r + 3] = cnt[s * 4 + 2]!;
+      rows[r + 4] = cnt[s * 4 + 3]!;
+    }
+    return new MatchScores(ids, rows);
+  }
+
+  /**
+   * The walk itself: follows the tree while some cache holds the whole prefix, intersecting the
+   * active caches with each node's holders. Leaves the scored slots in {@link Matcher.scoredSlots}
+   * and their counts in {@link Matcher.slotCounts}; returns how many slots scored. Allocates nothing.
+   */
+  walk(q: Uint32Array, count: number, earlyExit: boolean, nodes: NodeTable, blocks: BlockPool, holders: HolderPool, children: ChildTable): number {
     let nActive = 0;
     let nDone = 0;
     let depth = 0;
@@ -156,20 +192,6 @@ export class Matcher {
       cnt[s * 4] = depth;
       done[nDone++] = s;
     }
-    // Two plain arrays per call (a typed array this size would be an off-heap allocation, ~10× slower):
-    // worker ids, and (dpRank, blocks, device, host, disk) per row.
-    const ids: string[] = new Array<string>(nDone);
-    const rows: number[] = new Array<number>(nDone * 5);
-    const ranks = slotRank;
-    for (let i = 0, r = 0; i < nDone; i++, r += 5) {
-      const s = done[i]!;
-      ids[i] = slotWorker[s]!;
-      rows[r] = ranks[s]!;
-      rows[r + 1] = cnt[s * 4]!;
-      rows[r + 2] = cnt[s * 4 + 1]!;
-      rows[r + 3] = cnt[s * 4 + 2]!;
-      rows[r + 4] = cnt[s * 4 + 3]!;
-    }
-    return new MatchScores(ids, rows);
+    return nDone;
   }
 }

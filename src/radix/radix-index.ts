@@ -175,6 +175,48 @@ export class RadixIndex {
     return this.match(pairs, count, options?.earlyExit === true);
   }
 
+  /**
+   * Zero-allocation {@link RadixIndex.findMatchesU32} for a consumer on the hot path (the router):
+   * scores `count` (lo, hi) pairs and returns the number of caches that matched. Cache `i` (0 ≤ i <
+   * result) is slot `matchedSlots[i]`; slot `s`'s overlap, device, host and disk blocks are
+   * `matchedCounts[4s … 4s+3]`. Both views are valid until the next match call and must not be
+   * written. Map a slot to its cache with {@link RadixIndex.cacheWorkerId} / {@link RadixIndex.cacheDpRank};
+   * the mapping holds while {@link RadixIndex.cacheEpoch} is unchanged.
+   * @internal
+   */
+  matchSlotsU32(pairs: Uint32Array, count: number): number {
+    if (!(pairs instanceof Uint32Array)) throw new TypeError(`pairs: expected a Uint32Array, got ${describe(pairs)}`);
+    if (!Number.isSafeInteger(count) || count < 0 || count * 2 > pairs.length) {
+      throw new RangeError(`count: expected an integer in [0, ${pairs.length >> 1}], got ${describe(count)}`);
+    }
+    return this.matcher.walk(pairs, count, false, this.nodes, this.blocks, this.holders, this.children);
+  }
+
+  /** Slots scored by the last {@link RadixIndex.matchSlotsU32}, in row order. @internal */
+  get matchedSlots(): Int32Array {
+    return this.matcher.scoredSlots;
+  }
+
+  /** Per-slot counts of the last {@link RadixIndex.matchSlotsU32}: overlap, device, host, disk at `4s`. @internal */
+  get matchedCounts(): Int32Array {
+    return this.matcher.slotCounts;
+  }
+
+  /** Changes whenever a cache slot is assigned or released (or the index restored). @internal */
+  get cacheEpoch(): number {
+    return this.caches.epoch;
+  }
+
+  /** Worker id of a live cache slot ('' for a free one). @internal */
+  cacheWorkerId(slot: number): string {
+    return this.caches.worker[slot] ?? '';
+  }
+
+  /** dp rank of a live cache slot. @internal */
+  cacheDpRank(slot: number): number {
+    return this.caches.rank[slot] ?? 0;
+  }
+
   /** Paths a cache holds (any tier); every rank summed when `dpRank` is omitted; 0 for an unknown cache. */
   blockCount(workerId: string, dpRank?: number): number {
     checkWorkerId(workerId);
