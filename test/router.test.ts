@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IngestTarget } from '../src/events/types.js';
 import { createHasher } from '../src/hashing/index.js';
-import { flatRows } from '../src/scoring/router.js';
+import { RadixIndex } from '../src/radix/index.js';
 import {
   createRouter,
   RouterConfigError,
@@ -582,20 +582,29 @@ describe('integration', () => {
     expect(a.cost).toBe(15);
   });
 
-  it('reads RadixIndex score rows on the fast path (canary for a layout change in src/radix)', async () => {
-    const router = await createRouter({}, { index: newIndex() });
+  it('reads RadixIndex matches through its zero-allocation slot view (canary for a change in src/radix)', async () => {
+    const index = newIndex();
+    expect(index, 'the router takes the fast path only for RadixIndex').toBeInstanceOf(RadixIndex);
+    const router = await createRouter({}, { index });
     const tokens = prompt(64);
     router.applyEvent(await storedEvent('a', tokens, 4, { tier: 'host' }));
+    router.applyEvent(await storedEvent('b', tokens, 2));
     const hasher = await createHasher({ blockSize: 16 });
-    const hashes = hasher.blockHashes(tokens);
-    const scores = router.index.findMatchesU32(new Uint32Array(hashes.buffer), 4);
-    const flat = flatRows(scores);
-    expect(flat, 'RadixIndex scores changed layout: the router fell back to the slow public iterator').toBeDefined();
-    expect(flat!.rowCount).toBe(1);
-    expect(flat!.rowWorkerId(0)).toBe('a');
-    // dpRank, blocks, device, host, disk
-    expect([0, 1, 2, 3, 4].map((k) => flat!.rows[k])).toEqual([0, 4, 0, 4, 0]);
-    expect(flatRows(newIndex('reference').findMatchesU32(new Uint32Array(hashes.buffer), 4))).toBeUndefined();
+    const pairs = new Uint32Array(hasher.blockHashes(tokens).buffer);
+    const radix = index as RadixIndex;
+    const rows = radix.matchSlotsU32(pairs, 4);
+    expect(rows).toBe(2);
+    const seen: Record<string, number[]> = {};
+    for (let r = 0; r < rows; r++) {
+      const slot = radix.matchedSlots[r]!;
+      seen[radix.cacheWorkerId(slot)] = Array.from(radix.matchedCounts.subarray(slot * 4, slot * 4 + 4)); // overlap, device, host, disk
+    }
+    expect(seen).toEqual({ a: [4, 0, 4, 0], b: [2, 2, 0, 0] });
+    const epoch = radix.cacheEpoch;
+    router.removeWorker('b');
+    expect(radix.cacheEpoch, 'releasing a cache slot must move the epoch').not.toBe(epoch);
+    const pick = picked(router.pickEndpoint({ tokens }));
+    expect(pick.candidates.map((c) => [c.workerId, c.overlapBlocks, c.tiers])).toEqual([['a', 4, { device: 0, host: 4, disk: 0 }]]);
   });
 
   it('keeps a result\'s candidate ids and the index row cache right when slots are freed and reused', async () => {

@@ -115,3 +115,70 @@ export function sampleIndex(probs: Float64Array, n: number, random: RandomSource
   // Rounding left acc slightly below 1 and r landed above it: the last positive entry.
   return last;
 }
+
+/**
+ * The cost policy's probabilities over the non-busy candidates (`busy[i] === 1` get 0), written to
+ * `probs[0..n)`: temperature 0 → `1 / ties` on the cheapest (exact ties), T > 0 → the normalized
+ * softmax of {@link softmaxProbabilities}. Pure: a pick and its result's `candidates` both call it,
+ * so the reported probabilities are the ones the pick used. Returns how many are eligible.
+ */
+export function costProbabilities(cost: Float64Array, busy: Uint8Array, n: number, temperature: number, probs: Float64Array): number {
+  let min = Infinity;
+  let max = -Infinity;
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    if (busy[i] === 1) continue;
+    const c = cost[i]!;
+    if (c < min) min = c;
+    if (c > max) max = c;
+    m++;
+  }
+  if (m === 0) {
+    probs.fill(0, 0, n);
+    return 0;
+  }
+  if (temperature === 0) {
+    let ties = 0;
+    for (let i = 0; i < n; i++) if (busy[i] === 0 && cost[i] === min) ties++;
+    const p = 1 / ties;
+    for (let i = 0; i < n; i++) probs[i] = busy[i] === 0 && cost[i] === min ? p : 0;
+    return m;
+  }
+  const range = max - min;
+  if (!(range > 0) || !Number.isFinite(range)) {
+    const p = 1 / m;
+    for (let i = 0; i < n; i++) probs[i] = busy[i] === 1 ? 0 : p;
+    return m;
+  }
+  const scale = 1 / (range * temperature);
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const e = busy[i] === 1 ? 0 : Math.exp(-(cost[i]! - min) * scale);
+    probs[i] = e;
+    sum += e;
+  }
+  // The minimum contributes exp(0) = 1, so sum ≥ 1: no division by zero.
+  const inv = 1 / sum;
+  for (let i = 0; i < n; i++) probs[i] = probs[i]! * inv;
+  return m;
+}
+
+/**
+ * Picks among equally likely entries (every positive `probs[i]` equal, as temperature 0 writes
+ * them): the only one without a draw, else one draw selects the k-th in index order.
+ */
+export function pickTie(probs: Float64Array, n: number, random: RandomSource): number {
+  let ties = 0;
+  let first = -1;
+  for (let i = 0; i < n; i++) {
+    if (probs[i]! > 0) {
+      if (ties === 0) first = i;
+      ties++;
+    }
+  }
+  if (ties <= 1) return first;
+  let k = Math.floor(random() * ties);
+  if (k >= ties) k = ties - 1;
+  for (let i = 0; i < n; i++) if (probs[i]! > 0 && k-- === 0) return i;
+  return first;
+}

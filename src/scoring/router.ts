@@ -1,12 +1,11 @@
 import { createHasher, createTextHasher, type Hasher, type TextHasher } from '../hashing/index.js';
 import { RadixIndex } from '../radix/index.js';
-import { MatchScores, ROW_STRIDE } from '../radix/scores.js';
 import type { ApplyResult, KvEvent, OverlapScores } from '../radix/types.js';
 import type { LoadMetrics } from '../events/types.js';
 import { defaultClock, parseRouterConfig, type RouterConfig, type RouterConfigInput } from './config.js';
-import { decodeBlocksWith, overlapCreditBlocks, prefillBlocksAfterCredit, routingCost, type CostParams } from './cost.js';
+import type { CostParams } from './cost.js';
 import { describe, LoadTracker, validateLoadMetrics } from './load.js';
-import { pickMin, sampleIndex, softmaxProbabilities } from './pickers.js';
+import { costProbabilities, pickTie, sampleIndex } from './pickers.js';
 import {
   kvUtilizationScorer,
   maxPicker,
@@ -20,7 +19,8 @@ import {
 import { Counter, Histogram, writeGauge } from './prometheus.js';
 import { PromptMemory } from './prompt-memory.js';
 import { addWeighted, costScores } from './scorers.js';
-import { Scratch, SNAPSHOT_FIELDS } from './scratch.js';
+import { Picked, Slab, snapshotCandidates, type PickContext } from './pick-result.js';
+import { Scratch } from './scratch.js';
 import type {
   CandidateScore,
   CandidateSpec,
@@ -34,7 +34,7 @@ import type {
   WorkerInfo,
   WorkerSpec,
 } from './types.js';
-import { ROLE_BOTH, ROLE_DECODE, ROLE_PREFILL, WorkerTable } from './workers.js';
+import { ROLE_BOTH, ROLE_DECODE, ROLE_PREFILL, WorkerTable, type EligibleSlots } from './workers.js';
 
 /** Options of {@link createRouter} that are objects rather than configuration. */
 export interface RouterOptions {
@@ -136,22 +136,23 @@ export class Router {
   private textHasher: TextHasher | undefined;
   private unknown: CandidateSpec[] = NO_UNKNOWN;
   private readonly slab = new Slab();
+  private readonly pickContext: PickContext;
   /**
-   * Row → slot of the last index result: the index lists a query's caches in much the same order
-   * from one query to the next, so most rows resolve by comparing the (same) id string instead of a
-   * Map lookup. Flushed when the worker table changes.
+   * Index cache slot → router slot (-1: not a router slot, -2: not looked up yet), valid while
+   * the index's cache epoch and the worker table's version are the ones recorded here.
    */
-  private rowIds: string[] = [];
-  private rowRanks = new Float64Array(0);
-  private rowSlots = new Int32Array(0);
-  private rowVersion = -1;
-  /**
-   * Rank-0 slot by the index's own id strings: a Map hit on the identical string object skips the
-   * character compare a lookup with an equal but distinct string needs (about half the cost).
-   */
-  private rowSlotById = new Map<string, number>();
-  /** The scratch block belongs to a pick result: the next evaluation needs a fresh one. */
-  private blockTaken = false;
+  private slotOfCache: Int32Array = new Int32Array(0);
+  private cacheMapEpoch = -1;
+  private cacheMapVersion = -1;
+  /** The pick lists every eligible worker (no candidates subset): this list, for this role. */
+  private eligible: EligibleSlots | undefined;
+  private eligibleRole = ROLE_BOTH;
+  /** Per role code: index cache slot → candidate index in that role's eligible list. */
+  private readonly candidateMaps: CandidateMap[] = [0, 1, 2].map(() => ({ map: new Int32Array(0), positions: new Int32Array(0), epoch: -1, list: undefined }));
+  /** Cheapest non-busy cost of the last computeLoad, its first candidate and how many tie. */
+  private minCost = Infinity;
+  private minIndex = -1;
+  private minTies = 0;
 
   private readonly picks = new Counter('kvrouter_picks_total', 'Endpoint picks by outcome.', 'outcome', [
     'picked',
@@ -225,6 +226,7 @@ export class Router {
     this.picker = config.picker === 'max' ? maxPicker : config.picker === 'random' ? randomPicker : config.picker;
     this.filters = config.filters;
     this.needsLoadDetail = config.policy === 'weighted' || config.filters.length > 0;
+    this.pickContext = { costParams: this.costParams, temperature: config.temperature };
   }
 
   // ───────────────────────────── workers ─────────────────────────────
@@ -426,7 +428,7 @@ export class Router {
    */
   pickEndpoint(request: PickRequest): PickResult {
     const started = performance.now();
-    const failure = this.evaluate(request, 'pickEndpoint', this.now === defaultClock ? started : this.now());
+    const failure = this.evaluate(request, 'pickEndpoint', this.now === defaultClock ? started : this.now(), false);
     if (failure !== undefined) {
       this.picks.inc(failure.reason.toLowerCase());
       this.latency.observe((performance.now() - started) / 1000);
@@ -436,7 +438,9 @@ export class Router {
     const chosen = this.choose();
     const slot = s.slot[chosen]!;
     this.record(request, slot, chosen, started);
-    const result = new Picked(this, chosen);
+    const table = this.table;
+    const snapshot = snapshotCandidates(s, this.slab, table.slotWorker, table.slotRank, this.config.policy !== 'cost');
+    const result = new Picked(snapshot, this.pickContext, chosen, table.slotEndpoint[slot]!, s.cost[chosen]!, s.promptBlocks, this.unknown);
     this.picks.inc('picked');
     this.overlapRatio.observe(s.promptBlocks > 0 ? s.overlapBlocks[chosen]! / s.promptBlocks : 0);
     this.latency.observe((performance.now() - started) / 1000);
@@ -450,7 +454,7 @@ export class Router {
    * No eligible worker: an empty array.
    */
   scoreEndpoints(request: PickRequest): EndpointScore[] {
-    const failure = this.evaluate(request, 'scoreEndpoints', this.now());
+    const failure = this.evaluate(request, 'scoreEndpoints', this.now(), true);
     const s = this.scratch;
     const n = failure === undefined || failure.reason === 'ALL_BUSY' ? s.n : 0;
     const out: EndpointScore[] = new Array(n);
@@ -464,32 +468,34 @@ export class Router {
   private choose(): number {
     const s = this.scratch;
     const n = s.n;
-    const usesCost = this.config.policy === 'cost';
+    if (this.config.policy === 'cost') {
+      if (this.config.temperature === 0 && this.filters.length === 0) {
+        // computeLoad tracked the cheapest: no pass here unless there is a tie to break. Same
+        // choice as pickTie over costProbabilities, which the result uses for `probability`.
+        if (this.minTies === 1) return this.minIndex;
+        let k = Math.floor(this.random() * this.minTies);
+        if (k >= this.minTies) k = this.minTies - 1;
+        for (let i = this.minIndex; i < n; i++) if (s.busy[i] === 0 && s.cost[i] === this.minCost && k-- === 0) return i;
+        return this.minIndex;
+      }
+      costProbabilities(s.cost, s.busy, n, this.config.temperature, s.probability);
+      return this.config.temperature === 0 ? pickTie(s.probability, n, this.random) : sampleIndex(s.probability, n, this.random);
+    }
     let busy = 0;
     for (let i = 0; i < n; i++) busy += s.busy[i]!;
-    if (busy === 0) {
-      // Common case: everyone eligible, pick straight from the per-candidate arrays.
-      const values = usesCost ? s.cost : s.score;
-      return this.pickAmong(values, n, s.probability, usesCost);
-    }
+    // Common case: everyone eligible, the picker sees the per-candidate arrays directly.
+    if (busy === 0) return this.picker.pick(s.score, n, this.random, s.probability);
     let m = 0;
     for (let i = 0; i < n; i++) {
       s.probability[i] = 0;
       if (s.busy[i] === 1) continue;
       s.pickIndex[m] = i;
-      s.pickValues[m] = usesCost ? s.cost[i]! : s.score[i]!;
+      s.pickValues[m] = s.score[i]!;
       m++;
     }
-    const j = this.pickAmong(s.pickValues, m, s.pickProbs, usesCost);
+    const j = this.picker.pick(s.pickValues, m, this.random, s.pickProbs);
     for (let k = 0; k < m; k++) s.probability[s.pickIndex[k]!] = s.pickProbs[k]!;
     return s.pickIndex[j]!;
-  }
-
-  private pickAmong(values: Float64Array, m: number, probs: Float64Array, usesCost: boolean): number {
-    if (!usesCost) return this.picker.pick(values, m, this.random, probs);
-    if (this.config.temperature === 0) return pickMin(values, m, this.random, probs);
-    softmaxProbabilities(values, m, this.config.temperature, probs);
-    return sampleIndex(probs, m, this.random);
   }
 
   /** After a pick: approximate / overlay records and predicted load. */
@@ -520,12 +526,11 @@ export class Router {
    * Validates the request, lists eligible candidates, hashes, and fills the scratch arrays with
    * overlap, load, cost, busy flags and scores. Returns a failure when no worker can take it.
    */
-  private evaluate(request: PickRequest, caller: string, now: number): PickFailure | undefined {
+  private evaluate(request: PickRequest, caller: string, now: number, wantScores: boolean): PickFailure | undefined {
     const req = this.checkRequest(request, caller);
     this.expire(now);
     const failure = this.gather(req.candidates, req.role);
     if (failure !== undefined) return failure;
-    this.prepareBlock();
     this.clearOverlap();
     if (this.hasher !== undefined) this.matchTokens(this.hasher, req.tokens!, req.requestId !== undefined);
     else this.matchText(this.textHasher!, req.text!);
@@ -534,7 +539,8 @@ export class Router {
       notBusy = this.applyFilters();
       if (this.scratch.n === 0) return this.fail('NO_WORKERS');
     }
-    this.computeScores();
+    // The cost policy picks on costs; its scores are for scoreEndpoints (and results, lazily).
+    if (wantScores || this.config.policy !== 'cost') this.computeScores();
     return notBusy === 0 ? this.fail('ALL_BUSY') : undefined;
   }
 
@@ -586,61 +592,51 @@ export class Router {
   private gather(candidates: readonly CandidateSpec[] | undefined, role: 'prefill' | 'decode' | undefined): PickFailure | undefined {
     const s = this.scratch;
     const table = this.table;
-    s.begin();
+    const wanted = role === 'prefill' ? ROLE_PREFILL : role === 'decode' ? ROLE_DECODE : ROLE_BOTH;
+    this.creditScale = role === 'decode' ? 0 : 1;
     this.unknown = NO_UNKNOWN;
-    if (candidates !== undefined) {
-      for (const c of candidates) {
-        const workerId = typeof c === 'string' ? c : c.workerId;
-        const rank = typeof c === 'string' ? undefined : c.dpRank;
-        if (rank === undefined) {
-          let any = false;
-          for (const slot of table.slotsOf(workerId)) {
-            s.push(slot);
-            any = true;
-          }
-          if (!any) this.noteUnknown(c);
-        } else {
-          const slot = table.slotOf(workerId, rank);
-          if (slot >= 0) s.push(slot);
-          else this.noteUnknown(c);
-        }
-      }
-      if (s.n === 0) return this.fail(table.size === 0 ? 'NO_WORKERS' : 'NO_KNOWN_CANDIDATES');
-    } else {
-      const active = table.activeSlots;
-      s.slot.set(active);
-      s.n = active.length;
-      if (s.n === 0) return this.fail('NO_WORKERS');
+    s.begin();
+    if (candidates === undefined) {
+      // Every eligible worker: the table's cached list, in the order the row map below knows.
+      if (table.size === 0) return this.fail('NO_WORKERS');
+      const eligible = table.eligible(wanted);
+      this.eligible = eligible;
+      this.eligibleRole = wanted;
+      s.slot.set(eligible.slots);
+      s.n = eligible.slots.length;
+      this.anyApproximate = eligible.anyApproximate;
+      return s.n === 0 ? this.fail('NO_WORKER_FOR_ROLE') : undefined;
     }
-    const wantA = role === 'prefill' ? ROLE_PREFILL : role === 'decode' ? ROLE_DECODE : ROLE_BOTH;
+    this.eligible = undefined;
+    for (const c of candidates) {
+      const workerId = typeof c === 'string' ? c : c.workerId;
+      const rank = typeof c === 'string' ? undefined : c.dpRank;
+      if (rank === undefined) {
+        let any = false;
+        for (const slot of table.slotsOf(workerId)) {
+          s.push(slot);
+          any = true;
+        }
+        if (!any) this.noteUnknown(c);
+      } else {
+        const slot = table.slotOf(workerId, rank);
+        if (slot >= 0) s.push(slot);
+        else this.noteUnknown(c);
+      }
+    }
+    if (s.n === 0) return this.fail(table.size === 0 ? 'NO_WORKERS' : 'NO_KNOWN_CANDIDATES');
     let n = 0;
     let anyApproximate = false;
     for (let i = 0; i < s.n; i++) {
       const slot = s.slot[i]!;
       const r = table.slotRole[slot];
-      if (r !== wantA && r !== ROLE_BOTH) continue;
+      if (r !== wanted && r !== ROLE_BOTH) continue;
       if (table.slotKvEvents[slot] === 0) anyApproximate = true;
       s.slot[n++] = slot;
     }
     s.n = n;
     this.anyApproximate = anyApproximate;
-    this.creditScale = role === 'decode' ? 0 : 1;
     return n === 0 ? this.fail('NO_WORKER_FOR_ROLE') : undefined;
-  }
-
-  /**
-   * Gives the pick a block for its reported fields (a fresh one sized to the candidates when the
-   * last result kept the current one) and fills in the ranks.
-   */
-  private prepareBlock(): void {
-    const s = this.scratch;
-    const n = s.n;
-    if (this.blockTaken || s.stride < n) {
-      s.useBlock(this.slab.take((SNAPSHOT_FIELDS + 1) * n), n);
-      this.blockTaken = false;
-    }
-    const slotRank = this.table.slotRank;
-    for (let i = 0; i < n; i++) s.rank[i] = slotRank[s.slot[i]!]!;
   }
 
   private clearOverlap(): void {
@@ -667,8 +663,12 @@ export class Router {
     s.promptTokens = tokens.length;
     s.promptBlocks = count;
     if (count === 0) return;
-    const scores = this.index.findMatchesU32(pairs, count);
-    if (scores.size > 0) this.readScores(scores);
+    const index = this.index;
+    if (index instanceof RadixIndex) this.readMatchedSlots(index, index.matchSlotsU32(pairs, count));
+    else {
+      const scores = index.findMatchesU32(pairs, count);
+      if (scores.size > 0) this.readScores(scores);
+    }
     const memories = this.anyApproximate || this.overlay !== undefined;
     if (!memories && !tracked) return;
     const keys = (this.keys = hasher.sequenceHashesU32(pairs, count));
@@ -692,57 +692,95 @@ export class Router {
     }
   }
 
-  /** Copies the index's per-cache overlap and tier counts into the scratch rows. */
+  /**
+   * RadixIndex's zero-allocation result: `rows` cache slots in `matchedSlots`, their counts in
+   * `matchedCounts`. Index slots map to router slots through an array (a Map lookup per row cost
+   * as much as the walk at W = 256), rebuilt when either side's slots change.
+   */
+  private readMatchedSlots(index: RadixIndex, rows: number): void {
+    if (rows === 0) return;
+    if (this.eligible !== undefined) {
+      this.readMatchedEligible(index, rows, this.eligible);
+      return;
+    }
+    const s = this.scratch;
+    const table = this.table;
+    s.indexSlots();
+    if (this.cacheMapEpoch !== index.cacheEpoch || this.cacheMapVersion !== table.version) {
+      this.slotOfCache.fill(-2);
+      this.cacheMapEpoch = index.cacheEpoch;
+      this.cacheMapVersion = table.version;
+    }
+    const slots = index.matchedSlots;
+    const counts = index.matchedCounts;
+    let map = this.slotOfCache;
+    const { overlapBlocks, device, host, disk } = s;
+    for (let r = 0; r < rows; r++) {
+      const cache = slots[r]!;
+      if (cache >= map.length) map = this.growCacheMap(cache + 1);
+      let slot = map[cache]!;
+      if (slot === -2) slot = map[cache] = table.slotOf(index.cacheWorkerId(cache), index.cacheDpRank(cache));
+      const i = s.indexOf(slot);
+      const o = cache * 4;
+      const blocks = counts[o]!;
+      if (i < 0 || blocks === 0) continue;
+      overlapBlocks[i] = blocks;
+      device[i] = counts[o + 1]!;
+      host[i] = counts[o + 2]!;
+      disk[i] = counts[o + 3]!;
+    }
+  }
+
+  /** {@link Router.readMatchedSlots} when the candidates are the table's eligible list: cache → candidate directly. */
+  private readMatchedEligible(index: RadixIndex, rows: number, eligible: EligibleSlots): void {
+    const s = this.scratch;
+    const table = this.table;
+    const cm = this.candidateMaps[this.eligibleRole]!;
+    let map = cm.map;
+    if (cm.epoch !== index.cacheEpoch || cm.list !== eligible) {
+      map.fill(-2);
+      cm.epoch = index.cacheEpoch;
+      cm.list = eligible;
+      if (cm.positions.length < table.slotCount) cm.positions = new Int32Array(table.slotRole.length);
+      cm.positions.fill(-1);
+      for (let i = 0; i < eligible.slots.length; i++) cm.positions[eligible.slots[i]!] = i;
+    }
+    const slots = index.matchedSlots;
+    const counts = index.matchedCounts;
+    const { overlapBlocks, device, host, disk } = s;
+    for (let r = 0; r < rows; r++) {
+      const cache = slots[r]!;
+      if (cache >= map.length) {
+        const grown = new Int32Array(Math.max(cache + 1, 2 * map.length, 64)).fill(-2);
+        grown.set(map);
+        map = cm.map = grown;
+      }
+      let i = map[cache]!;
+      if (i === -2) {
+        const slot = table.slotOf(index.cacheWorkerId(cache), index.cacheDpRank(cache));
+        i = map[cache] = slot < 0 ? -1 : cm.positions[slot]!;
+      }
+      const o = cache * 4;
+      const blocks = counts[o]!;
+      if (i < 0 || blocks === 0) continue;
+      overlapBlocks[i] = blocks;
+      device[i] = counts[o + 1]!;
+      host[i] = counts[o + 2]!;
+      disk[i] = counts[o + 3]!;
+    }
+  }
+
+  private growCacheMap(size: number): Int32Array {
+    const map = new Int32Array(Math.max(size, 2 * this.slotOfCache.length, 64)).fill(-2);
+    map.set(this.slotOfCache);
+    return (this.slotOfCache = map);
+  }
+
+  /** Any other index: its public scores (and tiers when some event named a lower tier). */
   private readScores(scores: OverlapScores): void {
     const s = this.scratch;
     const table = this.table;
     s.indexSlots();
-    const flat = flatRows(scores);
-    if (flat !== undefined) {
-      // RadixIndex's rows, read directly: no generator, no per-row objects, tiers included.
-      const n = flat.rowCount;
-      const rows = flat.rows;
-      if (this.rowVersion !== table.version) {
-        this.rowIds.length = 0;
-        this.rowSlotById.clear();
-        this.rowVersion = table.version;
-      }
-      const byId = this.rowSlotById;
-      if (this.rowSlots.length < n) {
-        this.rowSlots = new Int32Array(Math.max(n, 2 * this.rowSlots.length));
-        this.rowRanks = new Float64Array(this.rowSlots.length);
-        this.rowIds.length = 0;
-      }
-      const rowIds = this.rowIds;
-      const rowRanks = this.rowRanks;
-      const rowSlots = this.rowSlots;
-      for (let r = 0, o = 0; r < n; r++, o += ROW_STRIDE) {
-        const id = flat.rowWorkerId(r);
-        const rank = rows[o]!;
-        let slot: number;
-        if (rowIds[r] === id && rowRanks[r] === rank) slot = rowSlots[r]!;
-        else {
-          if (rank === 0) {
-            const known = byId.get(id);
-            if (known === undefined) byId.set(id, (slot = table.slotOf(id, 0)));
-            else slot = known;
-          } else slot = table.slotOf(id, rank);
-          if (r <= rowIds.length) {
-            rowIds[r] = id; // keep the array dense: rows past a gap are not cached
-            rowRanks[r] = rank;
-            rowSlots[r] = slot;
-          }
-        }
-        const i = s.indexOf(slot);
-        const blocks = rows[o + 1]!;
-        if (i < 0 || blocks === 0) continue;
-        s.overlapBlocks[i] = blocks;
-        s.device[i] = rows[o + 2]!;
-        s.host[i] = rows[o + 3]!;
-        s.disk[i] = rows[o + 4]!;
-      }
-      return;
-    }
     const lowerTiers = this.lowerTiers;
     for (const m of scores) {
       const i = s.indexOf(table.slotOf(m.workerId, m.dpRank));
@@ -777,7 +815,14 @@ export class Router {
     }
   }
 
-  /** Load, cost and busy flag of every candidate; returns how many are not busy. */
+  /**
+   * Load, cost and busy flag of every candidate; returns how many are not busy. Also records the
+   * cheapest non-busy cost for {@link Router.choose}.
+   *
+   * The main loop reads every array through a local: TurboFan does not hoist property loads out
+   * of loops, and method calls per candidate doubled its time at W = 256. It inlines the
+   * formulas of cost.ts term for term (the tests compare against them).
+   */
   private computeLoad(now: number, role: 'prefill' | 'decode' | undefined): number {
     const s = this.scratch;
     const n = s.n;
@@ -786,34 +831,74 @@ export class Router {
     const unitBlocks = this.unitTokens / p.blockSize;
     const promptTokens = s.promptTokens;
     const promptBlocks = s.promptBlocks * unitBlocks;
+    const blockSize = p.blockSize;
+    const { overlapCredit, hostWeight, diskWeight, prefillLoadScale } = p;
+    const { pushedAt, pushedPrefillTokens, pushedActiveBlocks, predictedPrefillTokens, predictedBlocks } = this.load;
+    const staleness = this.config.metricsStalenessMs;
+    const { overlapBlocks: overlap, device, host, disk, slot: slots, prefillBlocks, decodeBlocks, cost, busy } = s;
+    for (let i = 0; i < n; i++) {
+      const slot = slots[i]!;
+      const fresh = now - pushedAt[slot]! <= staleness;
+      let activePrefill = predictedPrefillTokens[slot]!;
+      let activeBlocks = predictedBlocks[slot]!;
+      if (fresh) {
+        const pushedPrefill = pushedPrefillTokens[slot]!;
+        if (pushedPrefill > activePrefill) activePrefill = pushedPrefill;
+        const pushedBlocks = pushedActiveBlocks[slot]!;
+        if (pushedBlocks > activeBlocks) activeBlocks = pushedBlocks;
+      }
+      // overlapCreditBlocks · unitBlocks, prefillBlocksAfterCredit, decodeBlocksWith, routingCost:
+      const credit = creditScale * (overlapCredit * device[i]! + hostWeight * host[i]! + diskWeight * disk[i]!) * unitBlocks;
+      const left = (activePrefill + promptTokens) / blockSize - credit;
+      const prefill = left > 0 ? left : 0;
+      // Decode-role picks are on load only: overlap neither credits prefill nor saves new blocks.
+      const added = promptBlocks - overlap[i]! * unitBlocks * creditScale;
+      const decode = activeBlocks + (added > 0 ? added : 0);
+      prefillBlocks[i] = prefill;
+      decodeBlocks[i] = decode;
+      cost[i] = prefillLoadScale * prefill + decode;
+      busy[i] = 0;
+    }
     const busyPrefill = this.config.busyThresholds.prefillTokens;
     const busyFraction = this.config.busyThresholds.decodeBlocksFraction;
-    const load = this.load;
-    const { overlapBlocks: overlap, device, host, disk } = s;
+    if (this.needsLoadDetail || busyPrefill !== undefined || busyFraction !== undefined) this.computeBusy(now, busyPrefill, busyFraction);
     let notBusy = 0;
+    let minCost = Infinity;
+    let minIndex = -1;
+    let minTies = 0;
     for (let i = 0; i < n; i++) {
+      if (busy[i] === 1) continue;
+      notBusy++;
+      const c = cost[i]!;
+      if (c < minCost) {
+        minCost = c;
+        minIndex = i;
+        minTies = 1;
+      } else if (c === minCost) minTies++;
+    }
+    this.minCost = minCost;
+    this.minIndex = minIndex;
+    this.minTies = minTies;
+    return notBusy;
+  }
+
+  /** Queue and KV usage for plugins and busy flags, when configured (a second, rarer pass). */
+  private computeBusy(now: number, busyPrefill: number | undefined, busyFraction: number | undefined): void {
+    const s = this.scratch;
+    const load = this.load;
+    const needsDetail = this.needsLoadDetail;
+    for (let i = 0; i < s.n; i++) {
       const slot = s.slot[i]!;
       const fresh = load.isFresh(slot, now);
-      const activePrefill = load.activePrefillTokens(slot, fresh);
-      const activeBlocks = load.activeBlocks(slot, fresh);
-      const credit = overlapCreditBlocks(p, device[i]!, host[i]!, disk[i]!, creditScale) * unitBlocks;
-      const prefill = prefillBlocksAfterCredit(p, activePrefill, promptTokens, credit);
-      // Decode-role picks are on load only: overlap neither credits prefill nor saves new blocks.
-      const decode = decodeBlocksWith(activeBlocks, promptBlocks, overlap[i]! * unitBlocks * creditScale);
-      s.prefillBlocks[i] = prefill;
-      s.decodeBlocks[i] = decode;
-      s.cost[i] = routingCost(p, prefill, decode);
       let usage = 0;
-      if (this.needsLoadDetail) {
+      if (needsDetail) {
         s.queue[i] = load.queue(slot, fresh);
         usage = s.kvUsage[i] = load.usage(slot, fresh);
       } else if (busyFraction !== undefined) usage = load.usage(slot, fresh);
-      const busy =
-        (busyPrefill !== undefined && activePrefill > busyPrefill) || (busyFraction !== undefined && usage > busyFraction);
-      s.busy[i] = busy ? 1 : 0;
-      if (!busy) notBusy++;
+      const isBusy =
+        (busyPrefill !== undefined && load.activePrefillTokens(slot, fresh) > busyPrefill) || (busyFraction !== undefined && usage > busyFraction);
+      s.busy[i] = isBusy ? 1 : 0;
     }
-    return notBusy;
   }
 
   /** Scores in [0, 1] under the policy; busy candidates score 0. */
@@ -846,7 +931,6 @@ export class Router {
       if (!keep) continue;
       // Compact after the loop over filters so they always see consistent rows.
       s.slot[kept] = s.slot[i]!;
-      s.rank[kept] = s.rank[i]!;
       s.overlapBlocks[kept] = s.overlapBlocks[i]!;
       s.device[kept] = s.device[i]!;
       s.host[kept] = s.host[i]!;
@@ -878,29 +962,6 @@ export class Router {
       ALL_BUSY: 'every eligible worker is above its busy threshold',
     };
     return { ok: false, reason, status: HTTP_STATUS[reason], message: messages[reason], unknownCandidates: this.unknown };
-  }
-
-  /**
-   * @internal Snapshot of the last evaluation for a {@link Picked} result: the scratch block the
-   * pick was computed in (the reported fields, then the slots) and the table's current slot →
-   * worker id array, which is replaced rather than overwritten, so ids are read only if
-   * `candidates` is.
-   */
-  snapshotCandidates(): CandidateSnapshot {
-    const s = this.scratch;
-    const n = s.n;
-    const block = s.block;
-    const slots = s.slot;
-    const base = SNAPSHOT_FIELDS * s.stride;
-    for (let i = 0; i < n; i++) block[base + i] = slots[i]!;
-    // The result keeps this pick's block; the next pick computes in a fresh one (no copy).
-    this.blockTaken = true;
-    return { n, slotWorker: this.table.slotWorker, packed: block, stride: s.stride, promptBlocks: s.promptBlocks, unknown: this.unknown };
-  }
-
-  /** @internal Endpoint of a slot. */
-  endpointOf(candidate: number): string {
-    return this.table.slotEndpoint[this.scratch.slot[candidate]!]!;
   }
 
   // ───────────────────────────── observability ─────────────────────────────
@@ -938,35 +999,15 @@ export class Router {
 }
 
 /**
- * Hands out Float64Array views of a large shared buffer: a view is a small on-heap object, where a
- * fresh typed array per pick would cost an off-heap allocation. A full slab is dropped (views keep
- * it alive while referenced) and a new one started.
+ * Index cache slot → candidate index in one role's eligible list (-1: not a candidate, -2: not
+ * looked up yet), valid while the index's cache epoch and the list are the recorded ones.
  */
-class Slab {
-  private buffer = new ArrayBuffer(0);
-  private used = 0;
-
-  take(length: number): Float64Array<ArrayBuffer> {
-    const bytes = length * 8;
-    if (this.used + bytes > this.buffer.byteLength) {
-      this.buffer = new ArrayBuffer(Math.max(1 << 20, bytes));
-      this.used = 0;
-    }
-    const view = new Float64Array(this.buffer, this.used, length);
-    this.used += bytes;
-    return view;
-  }
-}
-
-/**
- * RadixIndex's scores through their official `@internal` row view (`rowCount`, `rowWorkerId`,
- * `rows` of {@link ROW_STRIDE}: dpRank, blocks, device, host, disk); iterating the public generator
- * costs more than the match itself at W = 256. Anything else (the reference, a custom index) takes
- * the public path; the router tests compare both paths on the same events.
- * @internal
- */
-export function flatRows(scores: OverlapScores): MatchScores | undefined {
-  return scores instanceof MatchScores ? scores : undefined;
+interface CandidateMap {
+  map: Int32Array;
+  /** Router slot → position in `list` (-1: not in it). */
+  positions: Int32Array;
+  epoch: number;
+  list: EligibleSlots | undefined;
 }
 
 /** A request after validation (fields typed loosely until checked). */
@@ -976,87 +1017,6 @@ interface CheckedRequest {
   requestId?: string;
   candidates?: readonly CandidateSpec[];
   role?: 'prefill' | 'decode';
-}
-
-/** @internal A pick's per-candidate figures, copied out of the scratch arrays. */
-interface CandidateSnapshot {
-  /** Candidates. */
-  n: number;
-  /** The worker table's slot → worker id array at pick time. */
-  slotWorker: readonly string[];
-  /**
-   * Field k of candidate i at `k · stride + i`: rank, overlap, device, host, disk, prefill, decode,
-   * cost, score, probability, busy; then candidate i's slot at `SNAPSHOT_FIELDS · stride + i`.
-   */
-  packed: Float64Array;
-  stride: number;
-  promptBlocks: number;
-  unknown: CandidateSpec[];
-}
-
-/** A successful pick; `candidates` objects are built on first access. */
-class Picked implements PickSuccess {
-  readonly ok = true;
-  readonly workerId: string;
-  readonly dpRank: number;
-  readonly endpoint: string;
-  readonly overlapBlocks: number;
-  readonly promptBlocks: number;
-  readonly cost: number;
-  readonly unknownCandidates: CandidateSpec[];
-  #snapshot: CandidateSnapshot;
-  #candidates: CandidateScore[] | undefined;
-
-  constructor(router: Router, chosen: number) {
-    const snap = router.snapshotCandidates();
-    const n = snap.stride;
-    this.#snapshot = snap;
-    this.workerId = snap.slotWorker[snap.packed[SNAPSHOT_FIELDS * n + chosen]!]!;
-    this.dpRank = snap.packed[chosen]!;
-    this.endpoint = router.endpointOf(chosen);
-    this.overlapBlocks = snap.packed[n + chosen]!;
-    this.promptBlocks = snap.promptBlocks;
-    this.cost = snap.packed[7 * n + chosen]!;
-    this.unknownCandidates = snap.unknown;
-  }
-
-  get candidates(): CandidateScore[] {
-    if (this.#candidates !== undefined) return this.#candidates;
-    const { n: count, slotWorker, packed: p, stride: n } = this.#snapshot;
-    const slotAt = SNAPSHOT_FIELDS * n;
-    const out: CandidateScore[] = new Array(count);
-    for (let i = 0; i < count; i++) {
-      out[i] = {
-        workerId: slotWorker[p[slotAt + i]!]!,
-        dpRank: p[i]!,
-        overlapBlocks: p[n + i]!,
-        tiers: { device: p[2 * n + i]!, host: p[3 * n + i]!, disk: p[4 * n + i]! },
-        prefillBlocks: p[5 * n + i]!,
-        decodeBlocks: p[6 * n + i]!,
-        cost: p[7 * n + i]!,
-        score: p[8 * n + i]!,
-        probability: p[9 * n + i]!,
-        busy: p[10 * n + i] === 1,
-      };
-    }
-    this.#candidates = out;
-    return out;
-  }
-
-  /** Plain-object form (JSON.stringify includes the candidates). */
-  toJSON(): PickSuccess {
-    return {
-      ok: true,
-      workerId: this.workerId,
-      dpRank: this.dpRank,
-      endpoint: this.endpoint,
-      overlapBlocks: this.overlapBlocks,
-      promptBlocks: this.promptBlocks,
-      cost: this.cost,
-      candidates: this.candidates,
-      unknownCandidates: this.unknownCandidates,
-    };
-  }
 }
 
 function checkWorkerId(v: unknown, what: string): string {

@@ -1,12 +1,10 @@
 import type { CandidateTable } from './plugins.js';
 import type { WorkerTable } from './workers.js';
 
-/** Fields in {@link Scratch.block}: rank, overlap, device, host, disk, prefill, decode, cost, score, probability, busy. @internal */
-export const SNAPSHOT_FIELDS = 11;
-
 /**
  * Per-pick working arrays, sized to the slot capacity and reused by every pick (no per-pick
- * allocation). Doubles as the {@link CandidateTable} plugins see.
+ * allocation). Doubles as the {@link CandidateTable} plugins see. A pick result copies what it
+ * reports out of here (see pick-result.ts), so the next pick may overwrite everything.
  *
  * @internal
  */
@@ -16,16 +14,6 @@ export class Scratch implements CandidateTable {
   promptTokens = 0;
 
   slot = new Int32Array(0);
-  /**
-   * The per-candidate fields a pick result reports, field-major in one buffer (field k at
-   * `k · capacity`, then room for the slots), handed to the result whole. Views below.
-   */
-  block = new Float64Array(0);
-  /** Slots the arrays other than the block's have room for. */
-  capacity = 0;
-  /** Rows per field in {@link Scratch.block}. */
-  stride = 0;
-  rank = new Float64Array(0);
   overlapBlocks = new Float64Array(0);
   device = new Float64Array(0);
   host = new Float64Array(0);
@@ -36,10 +24,10 @@ export class Scratch implements CandidateTable {
   score = new Float64Array(0);
   probability = new Float64Array(0);
   /** 1 = above a busy threshold. */
-  busy = new Float64Array(0);
+  busy = new Uint8Array(0);
   queue = new Float64Array(0);
   kvUsage = new Float64Array(0);
-  /** Compacted non-busy candidates for the picker. */
+  /** Compacted non-busy candidates for a plugin picker. */
   pickIndex = new Int32Array(0);
   pickValues = new Float64Array(0);
   pickProbs = new Float64Array(0);
@@ -56,42 +44,28 @@ export class Scratch implements CandidateTable {
   /** Grows every array to `capacity` entries. */
   ensure(capacity: number): void {
     if (capacity <= this.slot.length) return;
+    const f64 = () => new Float64Array(capacity);
     this.slot = new Int32Array(capacity);
-    this.capacity = capacity;
-    this.useBlock(new Float64Array(capacity * (SNAPSHOT_FIELDS + 1)), capacity);
-    this.queue = new Float64Array(capacity);
-    this.kvUsage = new Float64Array(capacity);
+    this.overlapBlocks = f64();
+    this.device = f64();
+    this.host = f64();
+    this.disk = f64();
+    this.prefillBlocks = f64();
+    this.decodeBlocks = f64();
+    this.cost = f64();
+    this.score = f64();
+    this.probability = f64();
+    this.busy = new Uint8Array(capacity);
+    this.queue = f64();
+    this.kvUsage = f64();
     this.pickIndex = new Int32Array(capacity);
-    this.pickValues = new Float64Array(capacity);
-    this.pickProbs = new Float64Array(capacity);
-    this.part = new Float64Array(capacity);
+    this.pickValues = f64();
+    this.pickProbs = f64();
+    this.part = f64();
     const seen = new Uint32Array(capacity);
     seen.set(this.seen);
     this.seen = seen;
     this.position = new Int32Array(capacity);
-  }
-
-  /**
-   * Points the reported fields at `block` (field k at `k · stride`, `stride` ≥ the pick's
-   * candidates; room for one more field, the slots, at the end). A pick result keeps the block it
-   * was computed in, so the next pick writes into a fresh one (sized to its candidates) instead of
-   * the result copying this one.
-   */
-  useBlock(block: Float64Array<ArrayBuffer>, stride: number): void {
-    this.block = block;
-    this.stride = stride;
-    const field = (k: number) => block.subarray(k * stride, (k + 1) * stride);
-    this.rank = field(0);
-    this.overlapBlocks = field(1);
-    this.device = field(2);
-    this.host = field(3);
-    this.disk = field(4);
-    this.prefillBlocks = field(5);
-    this.decodeBlocks = field(6);
-    this.cost = field(7);
-    this.score = field(8);
-    this.probability = field(9);
-    this.busy = field(10);
   }
 
   /** Starts a pick's candidate list. */
@@ -103,10 +77,12 @@ export class Scratch implements CandidateTable {
   /** Records each candidate's index by slot, for {@link Scratch.indexOf}. */
   indexSlots(): void {
     this.nextStamp();
+    const stamp = this.stamp;
+    const { slot: slots, seen, position } = this;
     for (let i = 0; i < this.n; i++) {
-      const slot = this.slot[i]!;
-      this.seen[slot] = this.stamp;
-      this.position[slot] = i;
+      const slot = slots[i]!;
+      seen[slot] = stamp;
+      position[slot] = i;
     }
   }
 

@@ -18,6 +18,14 @@ interface WorkerEntry {
   ranks: Map<number, number>;
 }
 
+/** Eligible slots of one role under one registration layout. @internal */
+export interface EligibleSlots {
+  readonly layout: number;
+  readonly slots: Int32Array;
+  /** Some eligible worker publishes no KV events (approximate mode). */
+  readonly anyApproximate: boolean;
+}
+
 /**
  * The registered workers and their cache slots: one slot per `(workerId, dpRank)`, reused after
  * removal. Per-slot facts live in typed arrays so a pick reads them without lookups.
@@ -42,6 +50,10 @@ export class WorkerTable {
   slotWorker: string[] = [];
   /** Bumped whenever a slot is created, reused or freed: caches of id → slot lookups check it. */
   version = 0;
+  /** Bumped by every registration change (slots, roles, kvEvents): caches of eligible slots check it. */
+  layout = 0;
+  private readonly eligibleByRole: Array<EligibleSlots | undefined> = [];
+  /** Rank per slot; replaced like {@link WorkerTable.slotWorker}. */
   slotRank: number[] = [];
   slotEndpoint: string[] = [];
   slotRole = new Uint8Array(0);
@@ -89,7 +101,11 @@ export class WorkerTable {
     for (const rank of ranks) {
       if (!entry.ranks.has(rank)) {
         const slot = this.allocate();
-        if (slot < this.slotWorker.length) this.slotWorker = this.slotWorker.slice(); // reused: copy on write
+        if (slot < this.slotWorker.length) {
+          // Reused: copy on write, so pick results keep naming their own workers and ranks.
+          this.slotWorker = this.slotWorker.slice();
+          this.slotRank = this.slotRank.slice();
+        }
         this.version++;
         entry.ranks.set(rank, slot);
         if (rank === 0) this.rank0.set(workerId, slot);
@@ -162,5 +178,27 @@ export class WorkerTable {
     const slots: number[] = [];
     for (const e of this.byId.values()) for (const s of e.ranks.values()) slots.push(s);
     this.activeSlots = Int32Array.from(slots);
+    this.layout++;
+  }
+
+  /**
+   * The active slots a request may use, in registration order: role 'both', plus `role`'s own
+   * workers for a prefill or decode request (`role` = ROLE_BOTH for an aggregated request).
+   * Cached until the registrations change; callers must not modify it.
+   */
+  eligible(role: number): EligibleSlots {
+    const cached = this.eligibleByRole[role];
+    if (cached !== undefined && cached.layout === this.layout) return cached;
+    const out: number[] = [];
+    let anyApproximate = false;
+    for (const slot of this.activeSlots) {
+      const r = this.slotRole[slot];
+      if (r !== role && r !== ROLE_BOTH) continue;
+      if (this.slotKvEvents[slot] === 0) anyApproximate = true;
+      out.push(slot);
+    }
+    const made: EligibleSlots = { layout: this.layout, slots: Int32Array.from(out), anyApproximate };
+    this.eligibleByRole[role] = made;
+    return made;
   }
 }
