@@ -28,6 +28,8 @@ export class EventScratch {
   private dupTab = new Int32Array(128);
   private dupStamp = new Int32Array(128);
   private dupEpoch = 0;
+  /** Mask of the part of the dup table this event uses (sized to the event: small events stay in L1). */
+  private dupMask = 127;
 
   /** Checks and copies a stored event's blocks; throws TypeError naming the first bad one. */
   readStored(blocks: readonly unknown[]): void {
@@ -70,10 +72,11 @@ export class EventScratch {
 
   /** Empties the repeated-name set for an event of `m` blocks. */
   dupReset(m: number): void {
-    if (this.dupTab.length < m * 2) {
-      const cap = pow2AtLeast(m * 2, 128);
-      this.dupTab = new Int32Array(cap);
-      this.dupStamp = new Int32Array(cap);
+    const size = pow2AtLeast(m * 2, 128);
+    this.dupMask = size - 1;
+    if (this.dupTab.length < size) {
+      this.dupTab = new Int32Array(size);
+      this.dupStamp = new Int32Array(size);
       this.dupEpoch = 0;
     }
     this.dupEpoch++;
@@ -88,7 +91,7 @@ export class EventScratch {
     const ev = this.names;
     const lo = ev[2 * i]!;
     const hi = ev[2 * i + 1]!;
-    const mask = this.dupTab.length - 1;
+    const mask = this.dupMask;
     let k = mix3(0x27d4eb2f, lo, hi) & mask;
     for (;;) {
       if (this.dupStamp[k] !== this.dupEpoch) {

@@ -292,8 +292,11 @@ export class RadixIndex {
       let q = -1;
       if (onTree) {
         q = this.step(pos, tok[2 * i]!, tok[2 * i + 1]!);
-        if (q < 0) onTree = false;
-        else {
+        if (q < 0) {
+          onTree = false;
+          // Every remaining name is looked up (and most inserted): start their table misses together.
+          this.names.touch(ev, i, m);
+        } else {
           pos = q;
           k = i + 1;
         }
@@ -359,6 +362,8 @@ export class RadixIndex {
       if (parentPos < last) this.tree.split(n, parentPos - this.nodes.start[n]! + 1);
     }
     this.blocks.ensure(m - k);
+    // The inserts below miss again otherwise (phase one's lines are gone by now); overlap those misses too.
+    this.names.touch(event.names, k, m);
     i = k;
     while (i < m) {
       const kind = evKind[i]!;
