@@ -1,22 +1,28 @@
 /**
  * replay.mooncake.*: the Mooncake conversation trace routed over N simulated workers, the index
  * under test both routing (findMatches) and ingesting the resulting event stream; see
- * workloads/mooncake.ts for the expansion, the LRU engines and the assignment policy.
+ * workloads/mooncake.ts for the expansion, the LRU engines and the assignment policy. The engines
+ * publish one event batch per engine step (chunked prefill), as vLLM does, so a long prompt's new
+ * blocks arrive as several batches; a batch is one trace operation.
  */
 import type { BenchIndex, IndexKind } from '../baselines/types.js';
 import type { BenchContext } from '../lib/context.js';
 import { progress, ticker } from '../lib/progress.js';
 import type { Impl } from '../lib/results.js';
 import { summarize, type LatencyStats } from '../lib/timer.js';
-import { LoadCappedPolicy, MooncakeBlocks, SimWorker, readTrace, type TraceRequest } from '../workloads/mooncake.js';
+import { DEFAULT_PREFILL_TOKENS, LoadCappedPolicy, MooncakeBlocks, SimWorker, readTrace, type TraceRequest } from '../workloads/mooncake.js';
 
 /** Router-side figures of a replay prefix. */
 export interface ReplayFigures {
   requests: number;
+  /** Event batches applied: one per engine step that published events. */
   batches: number;
   events: number;
   routerMs: number;
+  /** (requests + batches) / router-second: depends on the step granularity. */
   opsPerSec: number;
+  /** Requests / router-second (apply included): independent of how events are batched. */
+  requestsPerSec: number;
   latency: LatencyStats;
   /** Checksum of the routing decisions (equal across kinds when their overlaps agree). */
   routing: number;
@@ -26,15 +32,18 @@ export interface ReplayFigures {
   applyMs: number;
 }
 
-/** Replays `requests` through `kind`; returns figures after each checkpoint (request counts). */
-export function replay(kind: IndexKind, reqs: readonly TraceRequest[], blocks: MooncakeBlocks, workers: number, capacity: number, checkpoints: number[], label: string): ReplayFigures[] {
+/**
+ * Replays `requests` through `kind`; returns figures after each checkpoint (request counts).
+ * `prefillTokens` is the engines' per-step prefill budget (one event batch per step).
+ */
+export function replay(kind: IndexKind, reqs: readonly TraceRequest[], blocks: MooncakeBlocks, workers: number, capacity: number, checkpoints: number[], label: string, prefillTokens = DEFAULT_PREFILL_TOKENS): ReplayFigures[] {
   const index: BenchIndex = kind.create();
   const maxBlocks = reqs.reduce((m, r) => Math.max(m, r.blocks), 0);
   const sims: SimWorker[] = [];
   const byId = new Map<string, number>();
   for (let w = 0; w < workers; w++) {
     const id = `10.1.${w >> 8}.${w & 255}:8000`;
-    sims.push(new SimWorker(id, capacity, maxBlocks));
+    sims.push(new SimWorker(id, capacity, maxBlocks, prefillTokens));
     byId.set(id, w);
   }
   const policy = new LoadCappedPolicy(workers);
@@ -65,23 +74,26 @@ export function replay(kind: IndexKind, reqs: readonly TraceRequest[], blocks: M
     for (const o of scores) overlaps.push([byId.get(o.workerId)!, o.blocks]);
     const w = policy.pick(overlaps, r);
     routing = (Math.imul(routing, 31) + w) | 0;
-    const batch = sims[w]!.serve(req, blocks);
-    if (batch.length > 0) {
+    const steps = sims[w]!.serveSteps(req, blocks);
+    if (steps.length > 0) {
+      // The request's step batches back to back, in step order, under one timer (no per-batch timer cost).
       const t2 = process.hrtime.bigint();
-      for (const e of batch) {
-        const res = index.apply(e);
-        appliedBlocks += res.applied;
-        if (res.error !== undefined) rejected++;
+      for (const batch of steps) {
+        for (const e of batch) {
+          const res = index.apply(e);
+          appliedBlocks += res.applied;
+          if (res.error !== undefined) rejected++;
+        }
       }
       const dt = process.hrtime.bigint() - t2;
       routerNs += dt;
       applyNs += dt;
-      batches++;
-      events += batch.length;
+      batches += steps.length;
+      for (const batch of steps) events += batch.length;
     }
     if (checkpoints.includes(r + 1)) {
       const routerMs = Number(routerNs) / 1e6;
-      out.push({ requests: r + 1, batches, events, routerMs, opsPerSec: (r + 1 + batches) / (routerMs / 1000), latency: summarize(lat.subarray(0, r + 1)), routing, rejected, appliedBlocks, applyMs: Number(applyNs) / 1e6 });
+      out.push({ requests: r + 1, batches, events, routerMs, opsPerSec: (r + 1 + batches) / (routerMs / 1000), requestsPerSec: (r + 1) / (routerMs / 1000), latency: summarize(lat.subarray(0, r + 1)), routing, rejected, appliedBlocks, applyMs: Number(applyNs) / 1e6 });
     }
     if ((r & 255) === 0) tick(r + 1);
   }
@@ -101,6 +113,7 @@ export async function runReplaySuite(ctx: BenchContext, tracePath: string): Prom
   progress(`replay: expanding ${distinct} hash ids to ${distinct * (512 / B)} blocks of ${B} tokens (XXH3 tokens + sequence hashes)`);
   const blocks = new MooncakeBlocks(requests, distinct, hasher);
   const capacity = Math.floor((capacity16 * 16) / B);
+  const prefillTokens = DEFAULT_PREFILL_TOKENS;
   for (const N of workers) {
     const label = `N=${N}`;
     const figures = new Map<Impl, ReplayFigures[]>();
@@ -109,10 +122,10 @@ export async function runReplaySuite(ctx: BenchContext, tracePath: string): Prom
       const checkpoints = isOurs && baseN < all ? [baseN, all] : [isOurs ? all : baseN];
       progress(`replay ${label}: ${kind.label}, ${checkpoints[checkpoints.length - 1]} requests`);
       try {
-        const f = replay(kind, requests, blocks, N, capacity, checkpoints, label);
+        const f = replay(kind, requests, blocks, N, capacity, checkpoints, label, prefillTokens);
         figures.set(kind.impl, f);
         const lastF = f[f.length - 1]!;
-        progress(`  ${kind.label}: ${Math.round(lastF.opsPerSec).toLocaleString()} ops/s, findMatches p50 ${lastF.latency.p50Us.toFixed(1)} µs p99 ${lastF.latency.p99Us.toFixed(1)} µs, ${lastF.batches} batches / ${lastF.events} events`);
+        progress(`  ${kind.label}: ${Math.round(lastF.opsPerSec).toLocaleString()} ops/s, ${Math.round(lastF.requestsPerSec).toLocaleString()} requests/s, findMatches p50 ${lastF.latency.p50Us.toFixed(1)} µs p99 ${lastF.latency.p99Us.toFixed(1)} µs, ${lastF.batches} batches / ${lastF.events} events`);
         if (lastF.rejected > 0) ctx.warnings.push(`replay ${label} ${kind.label}: ${lastF.rejected} events rejected`);
       } catch (e) {
         ctx.warnings.push(`replay ${label} ${kind.label} failed: ${(e as Error).stack ?? String(e)}`);
@@ -127,7 +140,7 @@ export async function runReplaySuite(ctx: BenchContext, tracePath: string): Prom
       }
       void f;
     }
-    const config = `${label}, LRU ${capacity} blocks of ${B}`;
+    const config = `${label}, LRU ${capacity} blocks of ${B}, ${prefillTokens}-token steps`;
     const emit = (suffix: string, n: number, withBaselines: boolean): void => {
       const pickV = (g: (f: ReplayFigures) => number): Partial<Record<Impl, number>> => {
         const v: Partial<Record<Impl, number>> = {};
@@ -139,9 +152,10 @@ export async function runReplaySuite(ctx: BenchContext, tracePath: string): Prom
         return v;
       };
       const o = at('ours', n);
-      const note = `${n} requests${o ? `, ${o.batches} event batches, ${o.events} events, ${o.appliedBlocks} blocks stored + removed` : ''}; ops = requests + event batches, timed router work only (findMatches + apply)`;
+      const note = `${n} requests${o ? `, ${o.batches} event batches, ${o.events} events, ${o.appliedBlocks} blocks stored + removed` : ''}; per-step batches, ${prefillTokens}-token prefill budget (decode blocks not modeled); ops = requests + event batches, timed router work only (findMatches + apply)`;
       for (const [name, unit, better, g] of [
         ['opsPerSec', 'ops/s', 'higher', (f: ReplayFigures) => f.opsPerSec],
+        ['requestsPerSec', 'requests/s', 'higher', (f: ReplayFigures) => f.requestsPerSec],
         ['p50Us', 'µs', 'lower', (f: ReplayFigures) => f.latency.p50Us],
         ['p99Us', 'µs', 'lower', (f: ReplayFigures) => f.latency.p99Us],
         ['apply.blocksPerSec', 'blocks/s', 'higher', (f: ReplayFigures) => f.appliedBlocks / (f.applyMs / 1000)],

@@ -11,9 +11,16 @@
  * Simulated workers ({@link SimWorker}): an LRU cache of `capacity` blocks, keyed by block, that
  * behaves like vLLM's prefix cache: a request hits its longest cached prefix, every block of the
  * request becomes most recent (the first block most recent of all, as vLLM frees a request's blocks
- * tail first), missing blocks are inserted after evicting the least recent blocks. Each routed
- * request yields one event batch: a `removed` event for the evictions and `stored` chains (with
- * parents) for the new blocks; the engine block hash is the block's sequence hash.
+ * tail first), missing blocks are inserted after evicting the least recent blocks.
+ *
+ * Events come per engine step, as vLLM V1 publishes them (one KVEventBatch per step): with chunked
+ * prefill a step computes at most `prefillTokens` prompt tokens (vLLM's `max_num_batched_tokens`,
+ * 2048 for online serving), so the request's computed blocks (after its cached prefix, which costs
+ * nothing) are split into chunks of `floor(prefillTokens / B)` blocks, one step each. A step's batch
+ * is a `removed` event for the evictions its allocation needed (if any), then `stored` chains for
+ * its new blocks, each chained to the block before it (the previous chunk's last block, or `null`
+ * at the root). The engine block hash is the block's sequence hash. Not modeled: other requests
+ * sharing the step budget (decode tokens, concurrent prefills) and blocks filled during decode.
  */
 import { readFileSync } from 'node:fs';
 import type { Hasher } from '../../src/hashing/index.js';
@@ -21,6 +28,9 @@ import type { KvEvent } from '../../src/radix/types.js';
 import { mix3, u64 } from '../lib/rng.js';
 
 const VOCAB = 151_936;
+
+/** vLLM's default `max_num_batched_tokens` for online serving: the prefill tokens one step computes. */
+export const DEFAULT_PREFILL_TOKENS = 2048;
 
 /** One trace request after id densification. */
 export interface TraceRequest {
@@ -55,13 +65,15 @@ export function readTrace(path: string, blockSize: number, limit = Infinity): { 
 
 /** Tokens hashes and sequence hashes of every block of the trace, as (lo, hi) pairs. */
 export class MooncakeBlocks {
+  /** Tokens per block (B). */
+  readonly blockSize: number;
   readonly perId: number;
   /** Pairs of block `id * perId + b`. */
   readonly tokens: Uint32Array;
   readonly seqs: Uint32Array;
 
   constructor(requests: readonly TraceRequest[], distinct: number, hasher: Hasher) {
-    const B = hasher.blockSize;
+    const B = (this.blockSize = hasher.blockSize);
     const k = (this.perId = 512 / B);
     this.tokens = new Uint32Array(distinct * k * 2);
     this.seqs = new Uint32Array(distinct * k * 2);
@@ -117,16 +129,21 @@ export class MooncakeBlocks {
   }
 }
 
-/** One simulated engine: an LRU prefix cache emitting the KV events of each request it serves. */
+/** One simulated engine: an LRU prefix cache emitting the KV events of each request it serves, per step. */
 export class SimWorker {
   /** Global block number → present; Map order is recency (first = least recent). */
   readonly #lru = new Map<number, true>();
   readonly #isNew: Uint8Array;
 
+  /**
+   * @param maxBlocks - the longest request, in blocks.
+   * @param prefillTokens - prompt tokens one engine step computes (vLLM `max_num_batched_tokens`).
+   */
   constructor(
     readonly workerId: string,
     readonly capacity: number,
     maxBlocks: number,
+    readonly prefillTokens: number = DEFAULT_PREFILL_TOKENS,
   ) {
     this.#isNew = new Uint8Array(maxBlocks);
   }
@@ -135,8 +152,11 @@ export class SimWorker {
     return this.#lru.size;
   }
 
-  /** Serves request `r`; returns its event batch (empty when the whole prompt was cached). */
-  serve(r: TraceRequest, blocks: MooncakeBlocks): KvEvent[] {
+  /**
+   * Serves request `r`; returns the event batches of its prefill steps, in step order (none when the
+   * whole prompt was cached; a step that stores nothing publishes nothing).
+   */
+  serveSteps(r: TraceRequest, blocks: MooncakeBlocks): KvEvent[][] {
     const n = Math.min(r.blocks, this.capacity);
     const lru = this.#lru;
     const isNew = this.#isNew;
@@ -151,34 +171,56 @@ export class SimWorker {
         missing++;
       }
     }
-    const events: KvEvent[] = [];
-    if (missing === 0) return events;
-    let evict = lru.size + missing - this.capacity;
-    if (evict > 0) {
-      const gone: bigint[] = [];
-      for (const g of lru.keys()) {
-        if (evict-- <= 0) break;
-        lru.delete(g);
-        gone.push(blocks.seqHash(g));
+    const steps: KvEvent[][] = [];
+    if (missing === 0) return steps;
+    // The cached prefix is not computed; a cached block after a miss is (it costs budget, stores nothing).
+    let start = 0;
+    while (!isNew[start]) start++;
+    const perStep = Math.max(1, Math.floor(this.prefillTokens / blocks.blockSize));
+    // New blocks of earlier steps are inserted into the LRU at the end (below), in the order the
+    // whole-request model used, so the final state is the same; until then they only count toward
+    // the size. Evictions can never reach them nor this request's hits: n ≤ capacity.
+    let pending = 0;
+    for (let s = start; s < n; s += perStep) {
+      const end = Math.min(n, s + perStep);
+      let fresh = 0;
+      for (let i = s; i < end; i++) fresh += isNew[i]!;
+      if (fresh === 0) continue;
+      const batch: KvEvent[] = [];
+      let evict = lru.size + pending + fresh - this.capacity;
+      if (evict > 0) {
+        const gone: bigint[] = [];
+        for (const g of lru.keys()) {
+          if (evict-- <= 0) break;
+          lru.delete(g);
+          gone.push(blocks.seqHash(g));
+        }
+        batch.push({ type: 'removed', workerId: this.workerId, blockHashes: gone });
       }
-      events.push({ type: 'removed', workerId: this.workerId, blockHashes: gone });
+      pending += fresh;
+      for (let i = s; i < end; ) {
+        if (!isNew[i]) {
+          i++;
+          continue;
+        }
+        const first = i;
+        const run: Array<{ blockHash: bigint; tokensHash: bigint }> = [];
+        for (; i < end && isNew[i]; i++) {
+          const g = blocks.block(r, i);
+          run.push({ blockHash: blocks.seqHash(g), tokensHash: blocks.tokensHash(g) });
+        }
+        const parentHash = first === 0 ? null : blocks.seqHash(blocks.block(r, first - 1));
+        batch.push({ type: 'stored', workerId: this.workerId, parentHash, blocks: run });
+      }
+      steps.push(batch);
     }
     for (let i = n - 1; i >= 0; i--) if (isNew[i]) lru.set(blocks.block(r, i), true);
-    for (let i = 0; i < n; ) {
-      if (!isNew[i]) {
-        i++;
-        continue;
-      }
-      const start = i;
-      const run: Array<{ blockHash: bigint; tokensHash: bigint }> = [];
-      for (; i < n && isNew[i]; i++) {
-        const g = blocks.block(r, i);
-        run.push({ blockHash: blocks.seqHash(g), tokensHash: blocks.tokensHash(g) });
-      }
-      const parentHash = start === 0 ? null : blocks.seqHash(blocks.block(r, start - 1));
-      events.push({ type: 'stored', workerId: this.workerId, parentHash, blocks: run });
-    }
-    return events;
+    return steps;
+  }
+
+  /** Serves request `r`; returns the events of all its steps concatenated (the same stream, unbatched). */
+  serve(r: TraceRequest, blocks: MooncakeBlocks): KvEvent[] {
+    return this.serveSteps(r, blocks).flat();
   }
 }
 
