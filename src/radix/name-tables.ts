@@ -59,6 +59,16 @@ export class NameTable {
     this.sink = acc;
   }
 
+  /** {@link NameTable.touch} for the canonical names of blocks [from, to) (before deleting a run's names). */
+  touchBlocks(blocks: BlockPool, from: number, to: number): void {
+    const gt = this.slots;
+    const mask = (gt.length >> 1) - 1;
+    const { canonLo, canonHi } = blocks;
+    let acc = 0;
+    for (let b = from; b < to; b++) acc ^= gt[2 * (mix3(NAME_SEED, canonLo[b]!, canonHi[b]!) & mask)]!;
+    this.sink = acc;
+  }
+
   /** Adds block `b` under its canonical name (set in the pool). */
   insert(b: number, blocks: BlockPool): void {
     if ((this.count + 1) * 2 > this.slots.length >> 1) this.rehash(this.slots.length);

@@ -110,6 +110,8 @@ export class TreeEditor {
       const st = this.nodes.start[x]!;
       const len = this.nodes.len[x]!;
       this.children.delete(x, this.nodes, this.blocks);
+      // Each name delete is a table miss: start them all at once.
+      if (len > 1) this.names.touchBlocks(this.blocks, st, st + len);
       for (let b = st; b < st + len; b++) {
         if (this.blocks.canon[b] !== 0) {
           this.names.delete(b, this.blocks);
