@@ -20,6 +20,8 @@ export class EventScratch {
   blocks = new Int32Array(64);
   /** Per stored block: its name kind (decided before anything changes). */
   kinds = new Uint8Array(64);
+  /** Per stored block that needed a name-table probe: the name's table hash (reused by the insert). */
+  hashes = new Int32Array(64);
   private readonly parent64 = new BigUint64Array(1);
   private readonly parent32 = new Uint32Array(this.parent64.buffer);
   /** Parent hash halves set by {@link EventScratch.readParent}. */
@@ -114,5 +116,6 @@ export class EventScratch {
     this.tokens = new Uint32Array(this.tokens64.buffer);
     this.blocks = new Int32Array(cap);
     this.kinds = new Uint8Array(cap);
+    this.hashes = new Int32Array(cap);
   }
 }

@@ -32,11 +32,20 @@ export class NameTable {
     this.slots = new Int32Array(pairs * 2).fill(-1);
   }
 
+  /** Hash of name (lo, hi) in this table (what {@link NameTable.touch} records for the *Hashed calls). */
+  static hash(lo: number, hi: number): number {
+    return mix3(NAME_SEED, lo, hi);
+  }
+
   /** The block whose canonical name is (lo, hi), or -1. */
   lookup(lo: number, hi: number, blocks: BlockPool): number {
+    return this.lookupHashed(mix3(NAME_SEED, lo, hi), lo, hi, blocks);
+  }
+
+  /** {@link NameTable.lookup} given the name's {@link NameTable.hash}. */
+  lookupHashed(h: number, lo: number, hi: number, blocks: BlockPool): number {
     const gt = this.slots;
     const mask = (gt.length >> 1) - 1;
-    const h = mix3(NAME_SEED, lo, hi);
     let i = h & mask;
     for (;;) {
       const b = gt[2 * i]!;
@@ -47,15 +56,29 @@ export class NameTable {
   }
 
   /**
-   * Reads the home slot of every name in `pairs[2·from … 2·to)` ((lo, hi) pairs) without branching on
-   * what it finds: the loads are independent, so the CPU overlaps their cache misses, and the lookups
-   * and inserts that follow find the lines cached (a large table is one miss per probe otherwise).
+   * Hashes every name in `pairs[2·from … 2·to)` ((lo, hi) pairs) into `hashes[from … to)` and reads
+   * its home slot without branching on what it finds: the loads are independent, so the CPU overlaps
+   * their cache misses, and the lookups and inserts that follow find the lines cached (a large table
+   * is one miss per probe otherwise).
    */
-  touch(pairs: Uint32Array, from: number, to: number): void {
+  touch(pairs: Uint32Array, hashes: Int32Array, from: number, to: number): void {
     const gt = this.slots;
     const mask = (gt.length >> 1) - 1;
     let acc = 0;
-    for (let i = from; i < to; i++) acc ^= gt[2 * (mix3(NAME_SEED, pairs[2 * i]!, pairs[2 * i + 1]!) & mask)]!;
+    for (let i = from; i < to; i++) {
+      const h = mix3(NAME_SEED, pairs[2 * i]!, pairs[2 * i + 1]!);
+      hashes[i] = h;
+      acc ^= gt[2 * (h & mask)]!;
+    }
+    this.sink = acc;
+  }
+
+  /** {@link NameTable.touch} of names already hashed. */
+  touchHashes(hashes: Int32Array, from: number, to: number): void {
+    const gt = this.slots;
+    const mask = (gt.length >> 1) - 1;
+    let acc = 0;
+    for (let i = from; i < to; i++) acc ^= gt[2 * (hashes[i]! & mask)]!;
     this.sink = acc;
   }
 
@@ -71,10 +94,14 @@ export class NameTable {
 
   /** Adds block `b` under its canonical name (set in the pool). */
   insert(b: number, blocks: BlockPool): void {
+    this.insertHashed(b, mix3(NAME_SEED, blocks.canonLo[b]!, blocks.canonHi[b]!));
+  }
+
+  /** {@link NameTable.insert} given the name's {@link NameTable.hash}. */
+  insertHashed(b: number, h: number): void {
     if ((this.count + 1) * 2 > this.slots.length >> 1) this.rehash(this.slots.length);
     const gt = this.slots;
     const mask = (gt.length >> 1) - 1;
-    const h = mix3(NAME_SEED, blocks.canonLo[b]!, blocks.canonHi[b]!);
     let i = h & mask;
     while (gt[2 * i]! >= 0) i = (i + 1) & mask;
     gt[2 * i] = b;

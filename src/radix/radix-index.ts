@@ -280,7 +280,11 @@ export class RadixIndex {
     let k = 0; // blocks 0..k-1 exist already
     let lastNode = -1; // holder word of `s` on the last node seen (nothing changes while checking)
     let lastValue = 0;
-    if (m > 1) event.dupReset(m);
+    // Blocks taking the canonical fast path cannot repeat each other's names (a canonical name names one
+    // block), so the repeated-name set starts at the first other block, with every block before it.
+    let dupOn = false;
+    let hashedFrom = m; // blocks from here on were hashed (and touched) when the walk left the tree
+    const hashes = event.hashes;
     // Nothing grows while checking: the columns can be read once.
     const { node: bNode, canon: bCanon, canonLo: cLo, canonHi: cHi } = this.blocks;
     const noAliases = this.caches.aliases[s] === 0;
@@ -288,14 +292,15 @@ export class RadixIndex {
       const nLo = ev[2 * i]!;
       const nHi = ev[2 * i + 1]!;
       if (hasPrev && nLo === prevLo && nHi === prevHi) return { applied: 0, error: 'INVALID_SEQUENCE' };
-      if (m > 1 && !event.dupAdd(i)) return { applied: 0, error: 'INVALID_SEQUENCE' };
+      if (dupOn && !event.dupAdd(i)) return { applied: 0, error: 'INVALID_SEQUENCE' };
       let q = -1;
       if (onTree) {
         q = this.step(pos, tok[2 * i]!, tok[2 * i + 1]!);
         if (q < 0) {
           onTree = false;
           // Every remaining name is looked up (and most inserted): start their table misses together.
-          this.names.touch(ev, i, m);
+          this.names.touch(ev, hashes, i, m);
+          hashedFrom = i;
         } else {
           pos = q;
           k = i + 1;
@@ -313,7 +318,13 @@ export class RadixIndex {
         else if (lastValue >>> 20 >= NAME_MAX) throw new RangeError(`names: more than ${NAME_MAX} block hashes name one path of one cache`);
         else kind = K_CANON;
       } else {
-        kind = this.classifyName(s, nLo, nHi, q);
+        if (!dupOn && m > 1) {
+          dupOn = true;
+          event.dupReset(m);
+          for (let x = 0; x <= i; x++) if (!event.dupAdd(x)) return { applied: 0, error: 'INVALID_SEQUENCE' };
+        }
+        if (i < hashedFrom) hashes[i] = NameTable.hash(nLo, nHi);
+        kind = this.classifyName(s, nLo, nHi, q, hashes[i]!);
         if (kind < 0) return { applied: 0, error: 'INVALID_SEQUENCE' };
       }
       evBlock[i] = q;
@@ -363,7 +374,7 @@ export class RadixIndex {
     }
     this.blocks.ensure(m - k);
     // The inserts below miss again otherwise (phase one's lines are gone by now); overlap those misses too.
-    this.names.touch(event.names, k, m);
+    this.names.touchHashes(hashes, k, m);
     i = k;
     while (i < m) {
       const kind = evKind[i]!;
@@ -421,20 +432,23 @@ export class RadixIndex {
       this.blocks.canonLo[b] = this.event.names[2 * i]!;
       this.blocks.canonHi[b] = this.event.names[2 * i + 1]!;
       this.blocks.canon[b] = 1;
-      this.names.insert(b, this.blocks);
+      this.names.insertHashed(b, this.event.hashes[i]!);
     } else if (kind === K_ALIAS) {
       this.aliases.insert(s, this.event.names[2 * i]!, this.event.names[2 * i + 1]!, b);
       this.caches.aliases[s]!++;
     }
   }
 
-  /** What binding name (lo, hi) of cache `s` to block `q` (-1: a block not created yet) means; -1 if it names another path. */
-  private classifyName(s: number, lo: number, hi: number, q: number): number {
+  /**
+   * What binding name (lo, hi) (table hash `h`) of cache `s` to block `q` (-1: a block not created yet)
+   * means; -1 if it names another path.
+   */
+  private classifyName(s: number, lo: number, hi: number, q: number, h: number): number {
     if (this.caches.aliases[s]! > 0) {
       const x = this.aliases.lookup(s, lo, hi);
       if (x >= 0) return x === q ? K_BOUND : -1;
     }
-    const g = this.names.lookup(lo, hi, this.blocks);
+    const g = this.names.lookupHashed(h, lo, hi, this.blocks);
     if (g >= 0) {
       const v = this.tree.holderValue(this.blocks.node[g]!, s);
       if ((v & CANON) !== 0) return g === q ? K_BOUND : -1;
