@@ -73,15 +73,6 @@ export class NameTable {
     this.sink = acc;
   }
 
-  /** {@link NameTable.touch} of names already hashed. */
-  touchHashes(hashes: Int32Array, from: number, to: number): void {
-    const gt = this.slots;
-    const mask = (gt.length >> 1) - 1;
-    let acc = 0;
-    for (let i = from; i < to; i++) acc ^= gt[2 * (hashes[i]! & mask)]!;
-    this.sink = acc;
-  }
-
   /** {@link NameTable.touch} for the canonical names of blocks [from, to) (before deleting a run's names). */
   touchBlocks(blocks: BlockPool, from: number, to: number): void {
     const gt = this.slots;

@@ -373,8 +373,6 @@ export class RadixIndex {
       if (parentPos < last) this.tree.split(n, parentPos - this.nodes.start[n]! + 1);
     }
     this.blocks.ensure(m - k);
-    // The inserts below miss again otherwise (phase one's lines are gone by now); overlap those misses too.
-    this.names.touchHashes(hashes, k, m);
     i = k;
     while (i < m) {
       const kind = evKind[i]!;
