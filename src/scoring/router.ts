@@ -645,6 +645,7 @@ export class Router {
     s.device.fill(0, 0, s.n);
     s.host.fill(0, 0, s.n);
     s.disk.fill(0, 0, s.n);
+    s.lowerTiers = false;
     this.keys = undefined;
     this.keyCount = 0;
   }
@@ -726,8 +727,9 @@ export class Router {
       if (i < 0 || blocks === 0) continue;
       overlapBlocks[i] = blocks;
       device[i] = counts[o + 1]!;
-      host[i] = counts[o + 2]!;
-      disk[i] = counts[o + 3]!;
+      const h = (host[i] = counts[o + 2]!);
+      const d = (disk[i] = counts[o + 3]!);
+      if ((h | d) !== 0) s.lowerTiers = true;
     }
   }
 
@@ -765,8 +767,9 @@ export class Router {
       if (i < 0 || blocks === 0) continue;
       overlapBlocks[i] = blocks;
       device[i] = counts[o + 1]!;
-      host[i] = counts[o + 2]!;
-      disk[i] = counts[o + 3]!;
+      const h = (host[i] = counts[o + 2]!);
+      const d = (disk[i] = counts[o + 3]!);
+      if ((h | d) !== 0) s.lowerTiers = true;
     }
   }
 
@@ -791,6 +794,7 @@ export class Router {
         s.device[i] = t.device;
         s.host[i] = t.host;
         s.disk[i] = t.disk;
+        if (t.host !== 0 || t.disk !== 0) s.lowerTiers = true;
       } else s.device[i] = m.blocks;
     }
   }
@@ -835,7 +839,7 @@ export class Router {
     const { overlapCredit, hostWeight, diskWeight, prefillLoadScale } = p;
     const { pushedAt, pushedPrefillTokens, pushedActiveBlocks, predictedPrefillTokens, predictedBlocks } = this.load;
     const staleness = this.config.metricsStalenessMs;
-    const { overlapBlocks: overlap, device, host, disk, slot: slots, prefillBlocks, decodeBlocks, cost, busy } = s;
+    const { overlapBlocks: overlap, device, host, disk, slot: slots, prefillBlocks, decodeBlocks, cost, busy, lowerTiers } = s;
     for (let i = 0; i < n; i++) {
       const slot = slots[i]!;
       const fresh = now - pushedAt[slot]! <= staleness;
@@ -847,8 +851,11 @@ export class Router {
         const pushedBlocks = pushedActiveBlocks[slot]!;
         if (pushedBlocks > activeBlocks) activeBlocks = pushedBlocks;
       }
-      // overlapCreditBlocks · unitBlocks, prefillBlocksAfterCredit, decodeBlocksWith, routingCost:
-      const credit = creditScale * (overlapCredit * device[i]! + hostWeight * host[i]! + diskWeight * disk[i]!) * unitBlocks;
+      // overlapCreditBlocks · unitBlocks, prefillBlocksAfterCredit, decodeBlocksWith, routingCost.
+      // Without host or disk blocks, device = overlap and the dropped terms are exact zeros.
+      const credit = lowerTiers
+        ? creditScale * (overlapCredit * device[i]! + hostWeight * host[i]! + diskWeight * disk[i]!) * unitBlocks
+        : creditScale * (overlapCredit * overlap[i]!) * unitBlocks;
       const left = (activePrefill + promptTokens) / blockSize - credit;
       const prefill = left > 0 ? left : 0;
       // Decode-role picks are on load only: overlap neither credits prefill nor saves new blocks.

@@ -13,6 +13,8 @@ export class Scratch implements CandidateTable {
   promptBlocks = 0;
   promptTokens = 0;
 
+  /** Some candidate's overlap has host or disk blocks (else device = overlap everywhere). */
+  lowerTiers = false;
   slot = new Int32Array(0);
   overlapBlocks = new Float64Array(0);
   device = new Float64Array(0);
