@@ -34,6 +34,10 @@ const K_CANON = 1; // the name is the block's canonical name: set the bit
 const K_NEWCANON = 2; // the name becomes the block's canonical name (global table insert)
 const K_ALIAS = 3; // any other name: per-cache table insert
 
+/** Names whose table slots a store touches at once, and how far ahead of their lookups (see store). */
+const TOUCH_CHUNK = 64;
+const TOUCH_LEAD = 32;
+
 /** Options of {@link RadixIndex}. */
 export interface RadixIndexOptions {
   /** Blocks to reserve room for up front (grows as needed). */
@@ -283,7 +287,11 @@ export class RadixIndex {
     // Blocks taking the canonical fast path cannot repeat each other's names (a canonical name names one
     // block), so the repeated-name set starts at the first other block, with every block before it.
     let dupOn = false;
-    let hashedFrom = m; // blocks from here on were hashed (and touched) when the walk left the tree
+    // Off the tree every name is looked up (and most inserted): the name-table slots are touched ahead,
+    // TOUCH_CHUNK names at a time once fewer than TOUCH_LEAD are left, so their cache misses overlap and
+    // the lines are still in L1 when used.
+    let hashedFrom = m; // blocks from here on get their table hash from the touch
+    let touchedTo = m;
     const hashes = event.hashes;
     // Nothing grows while checking: the columns can be read once.
     const { node: bNode, canon: bCanon, canonLo: cLo, canonHi: cHi } = this.blocks;
@@ -298,9 +306,7 @@ export class RadixIndex {
         q = this.step(pos, tok[2 * i]!, tok[2 * i + 1]!);
         if (q < 0) {
           onTree = false;
-          // Every remaining name is looked up (and most inserted): start their table misses together.
-          this.names.touch(ev, hashes, i, m);
-          hashedFrom = i;
+          hashedFrom = touchedTo = i;
         } else {
           pos = q;
           k = i + 1;
@@ -322,6 +328,11 @@ export class RadixIndex {
           dupOn = true;
           event.dupReset(m);
           for (let x = 0; x <= i; x++) if (!event.dupAdd(x)) return { applied: 0, error: 'INVALID_SEQUENCE' };
+        }
+        if (i + TOUCH_LEAD > touchedTo && touchedTo < m) {
+          const to = Math.min(m, touchedTo + TOUCH_CHUNK);
+          this.names.touch(ev, hashes, touchedTo, to);
+          touchedTo = to;
         }
         if (i < hashedFrom) hashes[i] = NameTable.hash(nLo, nHi);
         kind = this.classifyName(s, nLo, nHi, q, hashes[i]!);
