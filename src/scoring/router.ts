@@ -19,7 +19,7 @@ import {
 import { Counter, Histogram, writeGauge } from './prometheus.js';
 import { PromptMemory } from './prompt-memory.js';
 import { addWeighted, costScores } from './scorers.js';
-import { Picked, Slab, snapshotCandidates, type PickContext } from './pick-result.js';
+import { Picked, snapshotCandidates, type PickContext } from './pick-result.js';
 import { Scratch } from './scratch.js';
 import type {
   CandidateScore,
@@ -135,7 +135,6 @@ export class Router {
   private hasher: Hasher | undefined;
   private textHasher: TextHasher | undefined;
   private unknown: CandidateSpec[] = NO_UNKNOWN;
-  private readonly slab = new Slab();
   private readonly pickContext: PickContext;
   /**
    * Index cache slot → router slot (-1: not a router slot, -2: not looked up yet), valid while
@@ -439,7 +438,7 @@ export class Router {
     const slot = s.slot[chosen]!;
     this.record(request, slot, chosen, started);
     const table = this.table;
-    const snapshot = snapshotCandidates(s, this.slab, table.slotWorker, table.slotRank, this.config.policy !== 'cost');
+    const snapshot = snapshotCandidates(s, table.slotWorker, table.slotRank, this.config.policy !== 'cost');
     const result = new Picked(snapshot, this.pickContext, chosen, table.slotEndpoint[slot]!, s.cost[chosen]!, s.promptBlocks, this.unknown);
     this.picks.inc('picked');
     this.overlapRatio.observe(s.promptBlocks > 0 ? s.overlapBlocks[chosen]! / s.promptBlocks : 0);
