@@ -27,6 +27,9 @@ export class NameTable {
   count = 0;
   /** Keeps {@link NameTable.touch}'s loads observable (never read). */
   private sink = 0;
+  /** Tentative puts: (slot, the slot's previous hash word) pairs. */
+  private undo = new Int32Array(256);
+  private undoLen = 0;
 
   constructor(pairs: number) {
     this.slots = new Int32Array(pairs * 2).fill(-1);
@@ -81,6 +84,62 @@ export class NameTable {
     let acc = 0;
     for (let b = from; b < to; b++) acc ^= gt[2 * (mix3(NAME_SEED, canonLo[b]!, canonHi[b]!) & mask)]!;
     this.sink = acc;
+  }
+
+  /** The block whose canonical name is (lo, hi) (table hash `h`), or ~(the empty slot its insert would take). */
+  probe(h: number, lo: number, hi: number, blocks: BlockPool): number {
+    const gt = this.slots;
+    const mask = (gt.length >> 1) - 1;
+    let i = h & mask;
+    for (;;) {
+      const b = gt[2 * i]!;
+      if (b < 0) return ~i;
+      if (gt[2 * i + 1] === h && blocks.canonLo[b] === lo && blocks.canonHi[b] === hi) return b;
+      i = (i + 1) & mask;
+    }
+  }
+
+  /** True when `n` more names fit without a rehash. */
+  hasRoomFor(n: number): boolean {
+    return (this.count + n) * 2 <= this.slots.length >> 1;
+  }
+
+  /**
+   * Tentatively puts block `b` (hash `h`) into the empty slot {@link NameTable.probe} returned (no
+   * rehash: check {@link NameTable.hasRoomFor}); {@link NameTable.rollback} takes every tentative put
+   * back byte for byte, {@link NameTable.commit} keeps them.
+   */
+  putAt(slot: number, b: number, h: number): void {
+    const gt = this.slots;
+    const n = this.undoLen;
+    if (n + 2 > this.undo.length) {
+      const u = new Int32Array(this.undo.length * 2);
+      u.set(this.undo);
+      this.undo = u;
+    }
+    this.undo[n] = slot;
+    this.undo[n + 1] = gt[2 * slot + 1]!;
+    this.undoLen = n + 2;
+    gt[2 * slot] = b;
+    gt[2 * slot + 1] = h;
+    this.count++;
+  }
+
+  /** Keeps the tentative puts. */
+  commit(): void {
+    this.undoLen = 0;
+  }
+
+  /** Undoes the tentative puts, last first (each filled an empty slot, so nothing else moved). */
+  rollback(): void {
+    const gt = this.slots;
+    for (let n = this.undoLen - 2; n >= 0; n -= 2) {
+      const slot = this.undo[n]!;
+      gt[2 * slot] = -1;
+      gt[2 * slot + 1] = this.undo[n + 1]!;
+      this.count--;
+    }
+    this.undoLen = 0;
   }
 
   /** Adds block `b` under its canonical name (set in the pool). */

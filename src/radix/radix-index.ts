@@ -292,6 +292,8 @@ export class RadixIndex {
     // the lines are still in L1 when used.
     let hashedFrom = m; // blocks from here on get their table hash from the touch
     let touchedTo = m;
+    let pre = false; // off-tree new names go into the name table while checking
+    let preBase = 0; // block id of off-tree event block i: preBase + i
     const hashes = event.hashes;
     // Nothing grows while checking: the columns can be read once.
     const { node: bNode, canon: bCanon, canonLo: cLo, canonHi: cHi } = this.blocks;
@@ -299,14 +301,18 @@ export class RadixIndex {
     for (let i = 0; i < m; i++) {
       const nLo = ev[2 * i]!;
       const nHi = ev[2 * i + 1]!;
-      if (hasPrev && nLo === prevLo && nHi === prevHi) return { applied: 0, error: 'INVALID_SEQUENCE' };
-      if (dupOn && !event.dupAdd(i)) return { applied: 0, error: 'INVALID_SEQUENCE' };
+      if (hasPrev && nLo === prevLo && nHi === prevHi) return this.rejectStore();
+      if (dupOn && !event.dupAdd(i)) return this.rejectStore();
       let q = -1;
       if (onTree) {
         q = this.step(pos, tok[2 * i]!, tok[2 * i + 1]!);
         if (q < 0) {
           onTree = false;
           hashedFrom = touchedTo = i;
+          // New names are put into the name table right after their lookup, while its line is hot, when
+          // that needs no growth (a rejection takes them back). Block ids: from the pool's top, in order.
+          pre = noAliases && this.names.hasRoomFor(m - i) && this.blocks.top + (m - i) <= cLo.length;
+          preBase = this.blocks.top - i;
         } else {
           pos = q;
           k = i + 1;
@@ -327,7 +333,7 @@ export class RadixIndex {
         if (!dupOn && m > 1) {
           dupOn = true;
           event.dupReset(m);
-          for (let x = 0; x <= i; x++) if (!event.dupAdd(x)) return { applied: 0, error: 'INVALID_SEQUENCE' };
+          for (let x = 0; x <= i; x++) if (!event.dupAdd(x)) return this.rejectStore();
         }
         if (i + TOUCH_LEAD > touchedTo && touchedTo < m) {
           const to = Math.min(m, touchedTo + TOUCH_CHUNK);
@@ -335,8 +341,18 @@ export class RadixIndex {
           touchedTo = to;
         }
         if (i < hashedFrom) hashes[i] = NameTable.hash(nLo, nHi);
-        kind = this.classifyName(s, nLo, nHi, q, hashes[i]!);
-        if (kind < 0) return { applied: 0, error: 'INVALID_SEQUENCE' };
+        const r = pre ? this.names.probe(hashes[i]!, nLo, nHi, this.blocks) : 0;
+        if (r < 0) {
+          // Off the tree (pre implies it), a name in no table: a new canonical name (classifyName's answer).
+          const b = preBase + i;
+          cLo[b] = nLo;
+          cHi[b] = nHi;
+          this.names.putAt(~r, b, hashes[i]!);
+          kind = K_NEWCANON;
+        } else {
+          kind = this.classifyName(s, nLo, nHi, q, hashes[i]!);
+          if (kind < 0) return this.rejectStore();
+        }
       }
       evBlock[i] = q;
       evKind[i] = kind;
@@ -344,6 +360,9 @@ export class RadixIndex {
       prevLo = nLo;
       prevHi = nHi;
     }
+    // Nothing below rejects or throws once names were put (`pre` needs a cache without aliases, whose
+    // name count on a path is at most 1, so the NAME_MAX check below cannot fire).
+    this.names.commit();
 
     let applied = 0;
     // Existing blocks: one holder update per run of consecutive blocks in one node with the same name kind.
@@ -370,7 +389,7 @@ export class RadixIndex {
         v += NAME_ONE;
         if (cls === 2) v |= CANON;
       }
-      for (let x = i; x < j; x++) this.bindName(s, x, evBlock[x]!);
+      for (let x = i; x < j; x++) this.bindName(s, x, evBlock[x]!, false);
       this.tree.updateRange(n, b0 - this.nodes.start[n]!, b0 - this.nodes.start[n]! + (j - i), s, v);
       i = j;
     }
@@ -425,7 +444,7 @@ export class RadixIndex {
       } else {
         this.blocks.node.fill(node, first, first + len);
       }
-      for (let x = i; x < j; x++) this.bindName(s, x, first + (x - i));
+      for (let x = i; x < j; x++) this.bindName(s, x, first + (x - i), pre);
       parentPos = first + len - 1;
       i = j;
     }
@@ -434,18 +453,29 @@ export class RadixIndex {
     return { applied };
   }
 
-  /** Records the name side of event block `i` (already classified) now bound to block `b`. */
-  private bindName(s: number, i: number, b: number): void {
+  /**
+   * Records the name side of event block `i` (already classified) now bound to block `b`; `named`: a new
+   * canonical name is in the name table already (put there while checking).
+   */
+  private bindName(s: number, i: number, b: number, named: boolean): void {
     const kind = this.event.kinds[i]!;
     if (kind === K_NEWCANON) {
-      this.blocks.canonLo[b] = this.event.names[2 * i]!;
-      this.blocks.canonHi[b] = this.event.names[2 * i + 1]!;
       this.blocks.canon[b] = 1;
-      this.names.insertHashed(b, this.event.hashes[i]!);
+      if (!named) {
+        this.blocks.canonLo[b] = this.event.names[2 * i]!;
+        this.blocks.canonHi[b] = this.event.names[2 * i + 1]!;
+        this.names.insertHashed(b, this.event.hashes[i]!);
+      }
     } else if (kind === K_ALIAS) {
       this.aliases.insert(s, this.event.names[2 * i]!, this.event.names[2 * i + 1]!, b);
       this.caches.aliases[s]!++;
     }
+  }
+
+  /** Takes back the names a rejected store put into the name table while checking. */
+  private rejectStore(): ApplyResult {
+    this.names.rollback();
+    return { applied: 0, error: 'INVALID_SEQUENCE' };
   }
 
   /**
