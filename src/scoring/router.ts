@@ -714,21 +714,13 @@ export class Router {
     const slots = index.matchedSlots;
     const counts = index.matchedCounts;
     let map = this.slotOfCache;
-    const { overlapBlocks, device, host, disk } = s;
     for (let r = 0; r < rows; r++) {
       const cache = slots[r]!;
-      if (cache >= map.length) map = this.growCacheMap(cache + 1);
+      if (cache >= map.length) map = this.slotOfCache = grownUnresolved(map, cache + 1);
       let slot = map[cache]!;
       if (slot === -2) slot = map[cache] = table.slotOf(index.cacheWorkerId(cache), index.cacheDpRank(cache));
       const i = s.indexOf(slot);
-      const o = cache * 4;
-      const blocks = counts[o]!;
-      if (i < 0 || blocks === 0) continue;
-      overlapBlocks[i] = blocks;
-      device[i] = counts[o + 1]!;
-      const h = (host[i] = counts[o + 2]!);
-      const d = (disk[i] = counts[o + 3]!);
-      if ((h | d) !== 0) s.lowerTiers = true;
+      if (i >= 0) copyMatchRow(s, i, counts, cache * 4);
     }
   }
 
@@ -748,34 +740,16 @@ export class Router {
     }
     const slots = index.matchedSlots;
     const counts = index.matchedCounts;
-    const { overlapBlocks, device, host, disk } = s;
     for (let r = 0; r < rows; r++) {
       const cache = slots[r]!;
-      if (cache >= map.length) {
-        const grown = new Int32Array(Math.max(cache + 1, 2 * map.length, 64)).fill(-2);
-        grown.set(map);
-        map = cm.map = grown;
-      }
+      if (cache >= map.length) map = cm.map = grownUnresolved(map, cache + 1);
       let i = map[cache]!;
       if (i === -2) {
         const slot = table.slotOf(index.cacheWorkerId(cache), index.cacheDpRank(cache));
         i = map[cache] = slot < 0 ? -1 : cm.positions[slot]!;
       }
-      const o = cache * 4;
-      const blocks = counts[o]!;
-      if (i < 0 || blocks === 0) continue;
-      overlapBlocks[i] = blocks;
-      device[i] = counts[o + 1]!;
-      const h = (host[i] = counts[o + 2]!);
-      const d = (disk[i] = counts[o + 3]!);
-      if ((h | d) !== 0) s.lowerTiers = true;
+      if (i >= 0) copyMatchRow(s, i, counts, cache * 4);
     }
-  }
-
-  private growCacheMap(size: number): Int32Array {
-    const map = new Int32Array(Math.max(size, 2 * this.slotOfCache.length, 64)).fill(-2);
-    map.set(this.slotOfCache);
-    return (this.slotOfCache = map);
   }
 
   /** Any other index: its public scores (and tiers when some event named a lower tier). */
@@ -1014,6 +988,24 @@ interface CandidateMap {
   positions: Int32Array;
   epoch: number;
   list: EligibleSlots | undefined;
+}
+
+/** A cache → slot/candidate map grown to at least `size` entries; new entries are -2 (not looked up yet). */
+function grownUnresolved(map: Int32Array, size: number): Int32Array {
+  const grown = new Int32Array(Math.max(size, 2 * map.length, 64)).fill(-2);
+  grown.set(map);
+  return grown;
+}
+
+/** Copies one matched cache's counts (overlap, device, host, disk at `o`) into candidate `i`. */
+function copyMatchRow(s: Scratch, i: number, counts: Int32Array, o: number): void {
+  const blocks = counts[o]!;
+  if (blocks === 0) return;
+  s.overlapBlocks[i] = blocks;
+  s.device[i] = counts[o + 1]!;
+  const h = (s.host[i] = counts[o + 2]!);
+  const d = (s.disk[i] = counts[o + 3]!);
+  if ((h | d) !== 0) s.lowerTiers = true;
 }
 
 /** A request after validation (fields typed loosely until checked). */
