@@ -2,6 +2,8 @@
 # Rebuilds the XXH3/XXH64 WebAssembly kernel and embeds it, base64, in
 # src/hashing/xxh3-wasm.generated.ts, so that installing and testing kvrouter needs no clang.
 # Needs clang and wasm-ld (Debian/Ubuntu: apt-get install -y clang lld).
+# -msimd128: hash_blocks uses simd128 intrinsics for 64-byte blocks; -fno-vectorize and
+# -fno-slp-vectorize keep every other path the scalar code it was (no auto-vectorization).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=src/hashing/wasm/xxh3.c
@@ -11,6 +13,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 "${CLANG:-clang}" --target=wasm32 -nostdlib -O3 -std=c11 -Wall -Wextra -Werror \
   -fno-builtin-memcpy -mbulk-memory \
+  -msimd128 -fno-vectorize -fno-slp-vectorize \
   -Wl,--no-entry -Wl,--export=__heap_base -Wl,--strip-all \
   -Wl,-z,stack-size=16384 \
   -o "$tmp/xxh3.wasm" "$src"

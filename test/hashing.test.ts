@@ -160,6 +160,36 @@ describe('createHasher: against the BigInt reference', () => {
     });
   }
 
+  it('B=16 (two blocks per wasm SIMD step, odd last block scalar): every block equals xxh3_64 of its 64 bytes', async () => {
+    // hash_blocks hashes 64-byte blocks two at a time, one block per SIMD lane; xxh3_64 of 64 bytes
+    // takes the kernel's scalar 17..128-byte path. The blocks all differ, so a lane swapped,
+    // dropped or shared between blocks, or a wrong carry in the 128-bit product, changes a hash.
+    const seeded = await createHasher({ blockSize: 16, loraName: 'lora-x', cacheNamespace: 'ns' });
+    const plain = await createHasher({ blockSize: 16 });
+    for (const hasher of [plain, seeded]) {
+      for (const nBlocks of [1, 2, 3, 7, 512, 513]) {
+        const tokens = randomTokens(nBlocks * 16, nBlocks * 31 + 5);
+        tokens[0] = 0;
+        tokens[1] = 0xffffffff;
+        tokens[tokens.length - 1] = 0xffffffff;
+        tokens[tokens.length - 2] = 0;
+        if (nBlocks >= 3) tokens.fill(0xffffffff, 16, 32); // an all-ones block next to random ones
+        if (nBlocks >= 7) tokens.fill(0, 32, 48); // and an all-zeros block
+        const bytes = new Uint8Array(tokens.buffer);
+        const expected: bigint[] = [];
+        for (let b = 0; b < nBlocks; b++) expected.push(xxh3_64(bytes.subarray(64 * b, 64 * b + 64), hasher.seed));
+        expect(new Set(expected).size).toBe(nBlocks);
+        expect(fromPairs(hasher.blockHashesU32(tokens))).toEqual(expected);
+        expect([...hasher.blockHashes(tokens)]).toEqual(expected);
+        // A prompt that starts one block later puts every block in the other lane.
+        expect([...hasher.blockHashes(tokens.subarray(16))]).toEqual(expected.slice(1));
+      }
+    }
+    // The fixtures' own reference, on a short odd prompt.
+    const tokens = randomTokens(5 * 16, 99);
+    expect([...seeded.blockHashes(tokens)]).toEqual(referenceBlockHashes(tokens, 16, seeded.seed));
+  });
+
   it('drops a partial tail: fewer tokens than one block give no hashes', async () => {
     const hasher = await createHasher({ blockSize: 16 });
     expect(hasher.blockHashes(new Uint32Array(15)).length).toBe(0);

@@ -9,6 +9,8 @@
  * scratch area that is filled and consumed inside a single call (calls never interleave).
  */
 
+#include <wasm_simd128.h>
+
 typedef unsigned long long u64;
 typedef unsigned int u32;
 typedef unsigned char u8;
@@ -233,6 +235,59 @@ static inline u64 len_64(const u8 *in, u64 seed) {
   return xxh3_avalanche(acc);
 }
 
+/* mul128_fold64 of two blocks at once (wasm simd128, lanes = blocks). in_a and in_b are one
+ * mix16 input of block A and of block B, already xored with the key: u64 lanes (lo, hi), the
+ * operands of the product. Returns (fold(lo_A * hi_A), fold(lo_B * hi_B)), each bit for bit
+ * what mul128_fold64 returns. The 32-bit halves are regrouped so that each extended multiply
+ * takes one half from each block and leaves one 64-bit partial product per lane. */
+static inline v128_t mul128_fold64_x2(v128_t in_a, v128_t in_b) {
+  v128_t a = wasm_i32x4_shuffle(in_a, in_b, 0, 4, 1, 5);  /* (a_lo A, a_lo B, a_hi A, a_hi B) */
+  v128_t b = wasm_i32x4_shuffle(in_a, in_b, 2, 6, 3, 7);  /* (b_lo A, b_lo B, b_hi A, b_hi B) */
+  v128_t b_swapped = wasm_i32x4_shuffle(b, b, 2, 3, 0, 1); /* (b_hi A, b_hi B, b_lo A, b_lo B) */
+  v128_t lo_lo = wasm_u64x2_extmul_low_u32x4(a, b);
+  v128_t hi_hi = wasm_u64x2_extmul_high_u32x4(a, b);
+  v128_t lo_hi = wasm_u64x2_extmul_low_u32x4(a, b_swapped);
+  v128_t hi_lo = wasm_u64x2_extmul_high_u32x4(a, b_swapped);
+  v128_t cross = wasm_i64x2_add(wasm_i64x2_add(wasm_u64x2_shr(lo_lo, 32), wasm_v128_and(hi_lo, wasm_i64x2_splat(0xffffffffLL))), lo_hi);
+  v128_t upper = wasm_i64x2_add(wasm_i64x2_add(wasm_u64x2_shr(hi_lo, 32), wasm_u64x2_shr(cross, 32)), hi_hi);
+  /* lower = (cross << 32) | (u32)lo_lo: a blend of 32-bit lanes. */
+  v128_t lower = wasm_i32x4_shuffle(lo_lo, wasm_i64x2_shl(cross, 32), 0, 5, 2, 7);
+  return wasm_v128_xor(lower, upper);
+}
+
+static inline v128_t mix16_x2(const u8 *in_a, const u8 *in_b, v128_t key) {
+  return mul128_fold64_x2(wasm_v128_xor(wasm_v128_load(in_a), key), wasm_v128_xor(wasm_v128_load(in_b), key));
+}
+
+/* key of mix16 with secret sec: (read64(sec) + seed, read64(sec + 8) - seed). */
+static inline v128_t mix16_key(const u8 *sec, u64 seed) {
+  return wasm_i64x2_make((long long)(read64(sec) + seed), (long long)(read64(sec + 8) - seed));
+}
+
+/* hash_blocks for 64-byte blocks: len_64 on two blocks per step; an odd last block goes
+ * through the scalar len_64. */
+static void hash_blocks_64(const u8 *tokens, u32 n_blocks, u64 seed, u8 *out) {
+  const u8 *sec = default_secret;
+  const v128_t key0 = mix16_key(sec, seed), key16 = mix16_key(sec + 32, seed);
+  const v128_t key32 = mix16_key(sec + 48, seed), key48 = mix16_key(sec + 16, seed);
+  const v128_t init = wasm_i64x2_splat((long long)(64 * PRIME64_1));
+  const v128_t mx1 = wasm_i64x2_splat((long long)PRIME_MX1);
+  u32 b = 0;
+  for (; b + 2 <= n_blocks; b += 2) {
+    const u8 *in_a = tokens + 64 * b, *in_b = in_a + 64;
+    v128_t acc = init;
+    acc = wasm_i64x2_add(acc, mix16_x2(in_a + 16, in_b + 16, key16));
+    acc = wasm_i64x2_add(acc, mix16_x2(in_a + 32, in_b + 32, key32));
+    acc = wasm_i64x2_add(acc, mix16_x2(in_a, in_b, key0));
+    acc = wasm_i64x2_add(acc, mix16_x2(in_a + 48, in_b + 48, key48));
+    acc = wasm_v128_xor(acc, wasm_u64x2_shr(acc, 37));
+    acc = wasm_i64x2_mul(acc, mx1);
+    acc = wasm_v128_xor(acc, wasm_u64x2_shr(acc, 32));
+    wasm_v128_store(out + 8 * b, acc);
+  }
+  if (b < n_blocks) write64(out + 8 * b, len_64(tokens + 64 * b, seed));
+}
+
 /* Tokens hash of n_blocks consecutive blocks of block_size u32 tokens at tokens;
  * out receives n_blocks little-endian u64 hashes. */
 EXPORT("hash_blocks")
@@ -240,7 +295,7 @@ void hash_blocks(const u8 *tokens, u32 n_blocks, u32 block_size, u32 seed_lo, u3
   u64 seed = seed_of(seed_lo, seed_hi);
   u32 len = block_size * 4, b;
   if (len == 64) {
-    for (b = 0; b < n_blocks; b++) write64(out + 8 * b, len_64(tokens + 64 * b, seed));
+    hash_blocks_64(tokens, n_blocks, seed, out);
     return;
   }
   if (len > 240) {
