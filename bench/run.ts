@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   const radix = await loadRadixIndex();
   if (radix.ok) {
     const C = radix.value;
-    const kind: IndexKind = { impl: 'ours', label: 'RadixIndex', create: () => new C(), useU32: true };
+    const kind: IndexKind = { impl: 'ours', label: 'RadixIndex', create: () => new C(), createSized: (initialBlocks, initialNodes) => new C({ initialBlocks, initialNodes }), useU32: true };
     if (typeof C.restore === 'function') kind.restore = (b) => C.restore!(b);
     kinds.push(kind);
   } else missing.ours = `RadixIndex: ${radix.reason}`;
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
 
   const results = new Results();
   const ctx: BenchContext = { profile, results, warnings: [], kinds, missing, hasher: getHasher };
-  progress(`profile ${profile.name}: ${env.cpu}, ${env.cores} cores, node ${env.node}, ${env.totalMemGiB} GiB`);
+  progress(`profile ${profile.name}: ${env.cpu}, ${env.cores} cores, node ${env.node}, ${env.totalMemGiB} GiB, THP ${env.transparentHugePages ?? '?'}, GLIBC_TUNABLES ${env.glibcTunables ?? '(unset)'}`);
 
   if (args.only.has('hash')) await runHashSuite(ctx);
   for (const [i, size] of profile.fleets.entries()) {

@@ -18,6 +18,8 @@ export interface IndexKind {
   /** Human name, e.g. `RadixIndex`. */
   label: string;
   create(): BenchIndex;
+  /** An index with room reserved up front (`RadixIndex`'s `initialBlocks` / `initialNodes`), when the kind has such options. */
+  createSized?(initialBlocks: number, initialNodes: number): BenchIndex;
   /** Rebuilds from `snapshot()` bytes, when the kind supports snapshots. */
   restore?(bytes: Uint8Array): BenchIndex;
   /** Query through `findMatchesU32` (the zero-BigInt path) instead of `findMatches`. */

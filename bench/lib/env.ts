@@ -14,6 +14,13 @@ export interface BenchEnv {
   profile: string;
   argv: string[];
   gcExposed: boolean;
+  /**
+   * `GLIBC_TUNABLES` of the run (e.g. `glibc.malloc.hugetlb=1`: transparent huge pages for the
+   * index's large tables), or null. Fresh memory is expensive on some VMs; growth figures depend on it.
+   */
+  glibcTunables: string | null;
+  /** The kernel's transparent huge page mode (`always`, `madvise` or `never`), when readable. */
+  transparentHugePages: string | null;
 }
 
 function cpuModel(): string {
@@ -25,6 +32,15 @@ function cpuModel(): string {
     /* not Linux */
   }
   return os.cpus()[0]?.model ?? 'unknown';
+}
+
+function thpMode(): string | null {
+  try {
+    const m = /\[(\w+)\]/.exec(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'));
+    return m ? m[1]! : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Collects the environment now. */
@@ -40,5 +56,7 @@ export function collectEnv(profile: string, argv: string[]): BenchEnv {
     profile,
     argv,
     gcExposed: typeof (globalThis as { gc?: unknown }).gc === 'function',
+    glibcTunables: process.env.GLIBC_TUNABLES ?? null,
+    transparentHugePages: thpMode(),
   };
 }

@@ -34,7 +34,7 @@ async function loadExport<T>(rel: string, name: string, kind: 'function'): Promi
 
 /** A class of index with the `RadixIndex` API (constructor and static `restore`). */
 export interface IndexClass {
-  new (): BenchIndex;
+  new (options?: { initialBlocks?: number; initialNodes?: number }): BenchIndex;
   restore?(bytes: Uint8Array): BenchIndex;
 }
 

@@ -76,7 +76,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     latency: { warmup: 5000, iterations: 5000, maxMs: 4000 },
     baselineLatency: { warmup: 2, iterations: 500, maxMs: 3000, minSamples: 8 },
     hash: { tokens: 8192, maxTimeS: 2 },
-    replay: { workers: [16, 256, 1000], requests: 12_031, baselineRequests: 12_031, capacity16: 30_000 },
+    replay: { workers: [16, 256, 1000], requests: 12_031, baselineRequests: 3000, capacity16: 30_000 },
     eventsBlocks: 1_000_000,
   },
 };

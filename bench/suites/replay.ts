@@ -30,6 +30,9 @@ export interface ReplayFigures {
   /** Blocks stored + removed by the applied events, and the time spent applying them. */
   appliedBlocks: number;
   applyMs: number;
+  /** The index's `stats()` at the checkpoint (entries and live nodes), when the kind has them. */
+  entries: number | null;
+  nodes: number | null;
 }
 
 /**
@@ -93,7 +96,8 @@ export function replay(kind: IndexKind, reqs: readonly TraceRequest[], blocks: M
     }
     if (checkpoints.includes(r + 1)) {
       const routerMs = Number(routerNs) / 1e6;
-      out.push({ requests: r + 1, batches, events, routerMs, opsPerSec: (r + 1 + batches) / (routerMs / 1000), requestsPerSec: (r + 1) / (routerMs / 1000), latency: summarize(lat.subarray(0, r + 1)), routing, rejected, appliedBlocks, applyMs: Number(applyNs) / 1e6 });
+      const stats = index.stats?.();
+      out.push({ requests: r + 1, batches, events, routerMs, opsPerSec: (r + 1 + batches) / (routerMs / 1000), requestsPerSec: (r + 1) / (routerMs / 1000), latency: summarize(lat.subarray(0, r + 1)), routing, rejected, appliedBlocks, applyMs: Number(applyNs) / 1e6, entries: stats?.entries ?? null, nodes: stats?.nodes ?? null });
     }
     if ((r & 255) === 0) tick(r + 1);
   }
@@ -131,6 +135,25 @@ export async function runReplaySuite(ctx: BenchContext, tracePath: string): Prom
         ctx.warnings.push(`replay ${label} ${kind.label} failed: ${(e as Error).stack ?? String(e)}`);
       }
     }
+    // Ours again with the index sized up front for the entries the from-empty run ended with, as a
+    // long-running router is: growing the tables from empty (copies, rehashes, first touches of
+    // fresh memory) is a one-time cost that the from-empty figures include.
+    const ours = ctx.kinds.find((k) => k.impl === 'ours');
+    const grown = figures.get('ours')?.find((f) => f.requests === all);
+    let presized: ReplayFigures | undefined;
+    if (ours?.createSized !== undefined && grown?.entries != null && grown.nodes != null) {
+      const blocksUp = grown.entries;
+      const nodesUp = 2 * grown.nodes;
+      progress(`replay ${label}: ${ours.label} pre-sized (initialBlocks ${blocksUp.toLocaleString()}, initialNodes ${nodesUp.toLocaleString()}), ${all} requests`);
+      try {
+        const sized: IndexKind = { ...ours, create: () => ours.createSized!(blocksUp, nodesUp) };
+        presized = replay(sized, requests, blocks, N, capacity, [all], `${label} pre-sized`, prefillTokens)[0]!;
+        progress(`  pre-sized: ${Math.round(presized.opsPerSec).toLocaleString()} ops/s, ${Math.round(presized.requestsPerSec).toLocaleString()} requests/s, findMatches p50 ${presized.latency.p50Us.toFixed(1)} µs p99 ${presized.latency.p99Us.toFixed(1)} µs`);
+        if (presized.routing !== grown.routing) ctx.warnings.push(`replay ${label}: the pre-sized index routed differently from the grown one`);
+      } catch (e) {
+        ctx.warnings.push(`replay ${label} pre-sized failed: ${(e as Error).stack ?? String(e)}`);
+      }
+    }
     const at = (impl: Impl, n: number): ReplayFigures | undefined => figures.get(impl)?.find((f) => f.requests === n);
     const ref = at('reference', baseN);
     for (const [impl, f] of figures) {
@@ -141,9 +164,13 @@ export async function runReplaySuite(ctx: BenchContext, tracePath: string): Prom
       void f;
     }
     const config = `${label}, LRU ${capacity} blocks of ${B}, ${prefillTokens}-token steps`;
-    const emit = (suffix: string, n: number, withBaselines: boolean): void => {
+    const emit = (suffix: string, n: number, withBaselines: boolean, only?: ReplayFigures, sizing = ''): void => {
       const pickV = (g: (f: ReplayFigures) => number): Partial<Record<Impl, number>> => {
         const v: Partial<Record<Impl, number>> = {};
+        if (only !== undefined) {
+          v.ours = g(only);
+          return v;
+        }
         for (const impl of figures.keys()) {
           if (!withBaselines && impl !== 'ours') continue;
           const f = at(impl, n);
@@ -151,8 +178,8 @@ export async function runReplaySuite(ctx: BenchContext, tracePath: string): Prom
         }
         return v;
       };
-      const o = at('ours', n);
-      const note = `${n} requests${o ? `, ${o.batches} event batches, ${o.events} events, ${o.appliedBlocks} blocks stored + removed` : ''}; per-step batches, ${prefillTokens}-token prefill budget (decode blocks not modeled); ops = requests + event batches, timed router work only (findMatches + apply)`;
+      const o = only ?? at('ours', n);
+      const note = `${n} requests${o ? `, ${o.batches} event batches, ${o.events} events, ${o.appliedBlocks} blocks stored + removed` : ''}; per-step batches, ${prefillTokens}-token prefill budget (decode blocks not modeled); ops = requests + event batches, timed router work only (findMatches + apply)${sizing}`;
       for (const [name, unit, better, g] of [
         ['opsPerSec', 'ops/s', 'higher', (f: ReplayFigures) => f.opsPerSec],
         ['requestsPerSec', 'requests/s', 'higher', (f: ReplayFigures) => f.requestsPerSec],
@@ -169,5 +196,8 @@ export async function runReplaySuite(ctx: BenchContext, tracePath: string): Prom
       emit('', all, false);
       emit('.prefix', baseN, true);
     } else emit('', all, true);
+    if (presized !== undefined && grown !== undefined) {
+      emit('.presized', all, false, presized, `; index created with initialBlocks = ${grown.entries}, initialNodes = ${2 * grown.nodes!} (the entries and twice the nodes the from-empty run ends with)`);
+    }
   }
 }
