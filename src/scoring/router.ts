@@ -19,7 +19,7 @@ import {
 import { Counter, Histogram, writeGauge } from './prometheus.js';
 import { PromptMemory } from './prompt-memory.js';
 import { addWeighted, costScores } from './scorers.js';
-import { Picked, snapshotCandidates, type PickContext } from './pick-result.js';
+import { baseSnapshot, Picked, SNAPSHOT_FIELDS, snapshotArray, snapshotCandidates, type PickContext } from './pick-result.js';
 import { Scratch } from './scratch.js';
 import type {
   CandidateScore,
@@ -148,10 +148,15 @@ export class Router {
   private eligibleRole = ROLE_BOTH;
   /** Per role code: index cache slot → candidate index in that role's eligible list. */
   private readonly candidateMaps: CandidateMap[] = [0, 1, 2].map(() => ({ map: new Int32Array(0), positions: new Int32Array(0), epoch: -1, list: undefined }));
-  /** Cheapest non-busy cost of the last computeLoad, its first candidate and how many tie. */
-  private minCost = Infinity;
+  /** The last computeLoad's first cheapest non-busy candidate and how many tie with it (listed in scratch.ties). */
   private minIndex = -1;
   private minTies = 0;
+  /**
+   * The pick's candidate snapshot data when computeLoad wrote it in its own pass (the lean case: no
+   * busy pass, filters, plugin scores or lower tiers); otherwise undefined and the result copies
+   * the scratch afterwards.
+   */
+  private leanSnapshot: Float64Array | undefined;
 
   private readonly picks = new Counter('kvrouter_picks_total', 'Endpoint picks by outcome.', 'outcome', [
     'picked',
@@ -438,7 +443,9 @@ export class Router {
     const slot = s.slot[chosen]!;
     this.record(request, slot, chosen, started);
     const table = this.table;
-    const snapshot = snapshotCandidates(s, table.slotWorker, table.slotRank, this.config.policy !== 'cost');
+    const lean = this.leanSnapshot;
+    const snapshot =
+      lean !== undefined ? baseSnapshot(s.n, lean, table.slotWorker, table.slotRank) : snapshotCandidates(s, table.slotWorker, table.slotRank, this.config.policy !== 'cost');
     const result = new Picked(snapshot, this.pickContext, chosen, table.slotEndpoint[slot]!, s.cost[chosen]!, s.promptBlocks, this.unknown);
     this.picks.inc('picked');
     this.overlapRatio.observe(s.promptBlocks > 0 ? s.overlapBlocks[chosen]! / s.promptBlocks : 0);
@@ -474,8 +481,7 @@ export class Router {
         if (this.minTies === 1) return this.minIndex;
         let k = Math.floor(this.random() * this.minTies);
         if (k >= this.minTies) k = this.minTies - 1;
-        for (let i = this.minIndex; i < n; i++) if (s.busy[i] === 0 && s.cost[i] === this.minCost && k-- === 0) return i;
-        return this.minIndex;
+        return s.ties[k]!;
       }
       costProbabilities(s.cost, s.busy, n, this.config.temperature, s.probability);
       return this.config.temperature === 0 ? pickTie(s.probability, n, this.random) : sampleIndex(s.probability, n, this.random);
@@ -533,7 +539,7 @@ export class Router {
     this.clearOverlap();
     if (this.hasher !== undefined) this.matchTokens(this.hasher, req.tokens!, req.requestId !== undefined);
     else this.matchText(this.textHasher!, req.text!);
-    let notBusy = this.computeLoad(now, req.role);
+    let notBusy = this.computeLoad(now, req.role, !wantScores);
     if (this.filters.length > 0) {
       notBusy = this.applyFilters();
       if (this.scratch.n === 0) return this.fail('NO_WORKERS');
@@ -641,9 +647,7 @@ export class Router {
   private clearOverlap(): void {
     const s = this.scratch;
     s.overlapBlocks.fill(0, 0, s.n);
-    s.device.fill(0, 0, s.n);
-    s.host.fill(0, 0, s.n);
-    s.disk.fill(0, 0, s.n);
+    // device / host / disk are filled only once some overlap has lower tiers (see Scratch.lowerTiers).
     s.lowerTiers = false;
     this.keys = undefined;
     this.keyCount = 0;
@@ -685,8 +689,8 @@ export class Router {
       if (memory === undefined) continue;
       const d = memory.depth(slot);
       if (d > overlap[i]!) {
-        // Blocks beyond the exact run count as device blocks.
-        s.device[i] = s.device[i]! + (d - overlap[i]!);
+        // Blocks beyond the exact run count as device blocks (implicitly, without lower tiers).
+        if (s.lowerTiers) s.device[i] = s.device[i]! + (d - overlap[i]!);
         overlap[i] = d;
       }
     }
@@ -714,13 +718,22 @@ export class Router {
     const slots = index.matchedSlots;
     const counts = index.matchedCounts;
     let map = this.slotOfCache;
+    let tierRows = 0;
     for (let r = 0; r < rows; r++) {
       const cache = slots[r]!;
       if (cache >= map.length) map = this.slotOfCache = grownUnresolved(map, cache + 1);
       let slot = map[cache]!;
       if (slot === -2) slot = map[cache] = table.slotOf(index.cacheWorkerId(cache), index.cacheDpRank(cache));
       const i = s.indexOf(slot);
-      if (i >= 0) copyMatchRow(s, i, counts, cache * 4);
+      if (i >= 0) tierRows |= copyOverlap(s, i, counts, cache * 4);
+    }
+    if (tierRows !== 0) {
+      beginTiers(s);
+      for (let r = 0; r < rows; r++) {
+        const cache = slots[r]!;
+        const i = s.indexOf(map[cache]!);
+        if (i >= 0) copyTiers(s, i, counts, cache * 4);
+      }
     }
   }
 
@@ -740,6 +753,7 @@ export class Router {
     }
     const slots = index.matchedSlots;
     const counts = index.matchedCounts;
+    let tierRows = 0;
     for (let r = 0; r < rows; r++) {
       const cache = slots[r]!;
       if (cache >= map.length) map = cm.map = grownUnresolved(map, cache + 1);
@@ -748,7 +762,14 @@ export class Router {
         const slot = table.slotOf(index.cacheWorkerId(cache), index.cacheDpRank(cache));
         i = map[cache] = slot < 0 ? -1 : cm.positions[slot]!;
       }
-      if (i >= 0) copyMatchRow(s, i, counts, cache * 4);
+      if (i >= 0) tierRows |= copyOverlap(s, i, counts, cache * 4);
+    }
+    if (tierRows !== 0) {
+      beginTiers(s);
+      for (let r = 0; r < rows; r++) {
+        const i = map[slots[r]!]!;
+        if (i >= 0) copyTiers(s, i, counts, slots[r]! * 4);
+      }
     }
   }
 
@@ -758,6 +779,7 @@ export class Router {
     const table = this.table;
     s.indexSlots();
     const lowerTiers = this.lowerTiers;
+    if (lowerTiers) beginTiers(s);
     for (const m of scores) {
       const i = s.indexOf(table.slotOf(m.workerId, m.dpRank));
       if (i < 0 || m.blocks === 0) continue;
@@ -768,7 +790,7 @@ export class Router {
         s.host[i] = t.host;
         s.disk[i] = t.disk;
         if (t.host !== 0 || t.disk !== 0) s.lowerTiers = true;
-      } else s.device[i] = m.blocks;
+      }
     }
   }
 
@@ -800,7 +822,7 @@ export class Router {
    * of loops, and method calls per candidate doubled its time at W = 256. It inlines the
    * formulas of cost.ts term for term (the tests compare against them).
    */
-  private computeLoad(now: number, role: 'prefill' | 'decode' | undefined): number {
+  private computeLoad(now: number, role: 'prefill' | 'decode' | undefined, wantSnapshot: boolean): number {
     const s = this.scratch;
     const n = s.n;
     const p = this.costParams;
@@ -813,6 +835,20 @@ export class Router {
     const { pushedAt, pushedPrefillTokens, pushedActiveBlocks, predictedPrefillTokens, predictedBlocks } = this.load;
     const staleness = this.config.metricsStalenessMs;
     const { overlapBlocks: overlap, device, host, disk, slot: slots, prefillBlocks, decodeBlocks, cost, busy, lowerTiers } = s;
+    const busyPrefill = this.config.busyThresholds.prefillTokens;
+    const busyFraction = this.config.busyThresholds.decodeBlocksFraction;
+    const busyPass = this.needsLoadDetail || busyPrefill !== undefined || busyFraction !== undefined;
+    // Lean case: nobody can be busy, so the cheapest is tracked here, and a pick's snapshot (see
+    // pick-result.ts) is written here too instead of in a second pass over the scratch.
+    const lean = !busyPass;
+    const ties = s.ties;
+    // x / B and x · (1 / B) are the same double when B is a power of two (an exact scaling).
+    const perBlock = (blockSize & (blockSize - 1)) === 0 ? 1 / blockSize : 0;
+    const d = lean && wantSnapshot && !s.lowerTiers ? snapshotArray(SNAPSHOT_FIELDS * n) : undefined;
+    this.leanSnapshot = d;
+    let minCost = Infinity;
+    let minIndex = -1;
+    let minTies = 0;
     for (let i = 0; i < n; i++) {
       const slot = slots[i]!;
       const fresh = now - pushedAt[slot]! <= staleness;
@@ -826,26 +862,43 @@ export class Router {
       }
       // overlapCreditBlocks · unitBlocks, prefillBlocksAfterCredit, decodeBlocksWith, routingCost.
       // Without host or disk blocks, device = overlap and the dropped terms are exact zeros.
+      const o = overlap[i]!;
       const credit = lowerTiers
         ? creditScale * (overlapCredit * device[i]! + hostWeight * host[i]! + diskWeight * disk[i]!) * unitBlocks
-        : creditScale * (overlapCredit * overlap[i]!) * unitBlocks;
-      const left = (activePrefill + promptTokens) / blockSize - credit;
+        : creditScale * (overlapCredit * o) * unitBlocks;
+      const left = (perBlock !== 0 ? (activePrefill + promptTokens) * perBlock : (activePrefill + promptTokens) / blockSize) - credit;
       const prefill = left > 0 ? left : 0;
       // Decode-role picks are on load only: overlap neither credits prefill nor saves new blocks.
-      const added = promptBlocks - overlap[i]! * unitBlocks * creditScale;
+      const added = promptBlocks - o * unitBlocks * creditScale;
       const decode = activeBlocks + (added > 0 ? added : 0);
-      prefillBlocks[i] = prefill;
-      decodeBlocks[i] = decode;
-      cost[i] = prefillLoadScale * prefill + decode;
-      busy[i] = 0;
+      const c = prefillLoadScale * prefill + decode;
+      cost[i] = c;
+      if (c < minCost) {
+        minCost = c;
+        minIndex = i;
+        ties[0] = i;
+        minTies = 1;
+      } else if (c === minCost) ties[minTies++] = i;
+      if (d !== undefined) {
+        // The snapshot is the only reader of prefill and decode in the lean case.
+        d[i] = slot * 2;
+        d[n + i] = o;
+        d[2 * n + i] = prefill;
+        d[3 * n + i] = decode;
+      } else {
+        prefillBlocks[i] = prefill;
+        decodeBlocks[i] = decode;
+      }
     }
-    const busyPrefill = this.config.busyThresholds.prefillTokens;
-    const busyFraction = this.config.busyThresholds.decodeBlocksFraction;
-    if (this.needsLoadDetail || busyPrefill !== undefined || busyFraction !== undefined) this.computeBusy(now, busyPrefill, busyFraction);
+    busy.fill(0, 0, n);
+    this.minIndex = minIndex;
+    this.minTies = minTies;
+    if (lean) return n;
+    this.computeBusy(now, busyPrefill, busyFraction);
     let notBusy = 0;
-    let minCost = Infinity;
-    let minIndex = -1;
-    let minTies = 0;
+    minCost = Infinity;
+    minIndex = -1;
+    minTies = 0;
     for (let i = 0; i < n; i++) {
       if (busy[i] === 1) continue;
       notBusy++;
@@ -853,10 +906,10 @@ export class Router {
       if (c < minCost) {
         minCost = c;
         minIndex = i;
+        ties[0] = i;
         minTies = 1;
-      } else if (c === minCost) minTies++;
+      } else if (c === minCost) ties[minTies++] = i;
     }
-    this.minCost = minCost;
     this.minIndex = minIndex;
     this.minTies = minTies;
     return notBusy;
@@ -997,15 +1050,27 @@ function grownUnresolved(map: Int32Array, size: number): Int32Array {
   return grown;
 }
 
-/** Copies one matched cache's counts (overlap, device, host, disk at `o`) into candidate `i`. */
-function copyMatchRow(s: Scratch, i: number, counts: Int32Array, o: number): void {
+/** Copies a match row's overlap; returns 1 when the row has host or disk blocks, else 0. */
+function copyOverlap(s: Scratch, i: number, counts: Int32Array, o: number): number {
   const blocks = counts[o]!;
-  if (blocks === 0) return;
+  if (blocks === 0) return 0;
   s.overlapBlocks[i] = blocks;
+  return (counts[o + 2]! | counts[o + 3]!) !== 0 ? 1 : 0;
+}
+
+/** Some overlap has lower tiers: device / host / disk become valid (zero, then filled per row). */
+function beginTiers(s: Scratch): void {
+  s.device.fill(0, 0, s.n);
+  s.host.fill(0, 0, s.n);
+  s.disk.fill(0, 0, s.n);
+  s.lowerTiers = true;
+}
+
+/** Copies a match row's tier counts (after {@link beginTiers}). */
+function copyTiers(s: Scratch, i: number, counts: Int32Array, o: number): void {
   s.device[i] = counts[o + 1]!;
-  const h = (s.host[i] = counts[o + 2]!);
-  const d = (s.disk[i] = counts[o + 3]!);
-  if ((h | d) !== 0) s.lowerTiers = true;
+  s.host[i] = counts[o + 2]!;
+  s.disk[i] = counts[o + 3]!;
 }
 
 /** A request after validation (fields typed loosely until checked). */

@@ -13,7 +13,10 @@ export class Scratch implements CandidateTable {
   promptBlocks = 0;
   promptTokens = 0;
 
-  /** Some candidate's overlap has host or disk blocks (else device = overlap everywhere). */
+  /**
+   * Some candidate's overlap has host or disk blocks. Only then are `device`, `host` and `disk`
+   * filled; otherwise they are stale and device = overlap, host = disk = 0 everywhere.
+   */
   lowerTiers = false;
   slot = new Int32Array(0);
   overlapBlocks = new Float64Array(0);
@@ -31,6 +34,8 @@ export class Scratch implements CandidateTable {
   kvUsage = new Float64Array(0);
   /** Compacted non-busy candidates for a plugin picker. */
   pickIndex = new Int32Array(0);
+  /** Candidates tied at the cheapest cost, in candidate order (written by the router's load pass). */
+  ties = new Int32Array(0);
   pickValues = new Float64Array(0);
   pickProbs = new Float64Array(0);
   /** One scorer's output. */
@@ -61,6 +66,7 @@ export class Scratch implements CandidateTable {
     this.queue = f64();
     this.kvUsage = f64();
     this.pickIndex = new Int32Array(capacity);
+    this.ties = new Int32Array(capacity);
     this.pickValues = f64();
     this.pickProbs = f64();
     this.part = f64();
