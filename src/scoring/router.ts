@@ -815,8 +815,11 @@ export class Router {
   }
 
   /**
-   * Load, cost and busy flag of every candidate; returns how many are not busy. Also records the
-   * cheapest non-busy cost for {@link Router.choose}.
+   * Load, cost and busy flag of every candidate; returns how many are not busy. Also lists the
+   * cheapest non-busy candidates for {@link Router.choose} (`minIndex`, `minTies`, `scratch.ties`)
+   * and, in the lean case, writes the pick's snapshot (`leanSnapshot`). The min tracking appears
+   * twice on purpose: fused into the main loop when nobody can be busy, in a second pass after
+   * the busy flags otherwise.
    *
    * The main loop reads every array through a local: TurboFan does not hoist property loads out
    * of loops, and method calls per candidate doubled its time at W = 256. It inlines the
