@@ -90,6 +90,58 @@ describe('pickEndpoint, policy cost', () => {
   });
 });
 
+describe('results', () => {
+  // Snapshots of the candidates share 64 KB blocks (8,192 numbers) across picks; a kept result
+  // must read its own pick, not a later one, and one past 64 KB gets its own storage.
+  it('a kept result reads its own candidates after many later picks', async () => {
+    // Twin routers fed the same: one's results are read right after each pick, the other's only
+    // after all 40 picks (by then its snapshot blocks have been reused many times over).
+    const workers = 300; // 1,200 numbers a snapshot: a shared block holds 6
+    const build = async () => {
+      const router = await createRouter({ random: seeded(3) }, { index: newIndex() });
+      for (let w = 0; w < workers; w++) {
+        router.addWorker({ workerId: `w${w}` });
+        if (w % 7 === 0) router.applyEvent(await storedEvent(`w${w}`, prompt(160), 1 + (w % 10)));
+      }
+      return router;
+    };
+    const [eager, late] = [await build(), await build()];
+    const promptOf = (k: number) => prompt(160 + 16 * (k % 5), 1 + (k % 2) * 50_000);
+    const expected: string[] = [];
+    const kept: PickSuccess[] = [];
+    for (let k = 0; k < 40; k++) {
+      expected.push(JSON.stringify(picked(eager.pickEndpoint({ tokens: promptOf(k), requestId: `r${k}` })).candidates));
+      kept.push(picked(late.pickEndpoint({ tokens: promptOf(k), requestId: `r${k}` })));
+    }
+    for (let k = 0; k < 40; k++) {
+      const r = kept[k]!;
+      expect(JSON.stringify(r.candidates)).toBe(expected[k]);
+      expect(r.candidates).toHaveLength(workers);
+      const chosen = r.candidates.find((c) => c.workerId === r.workerId)!;
+      expect(chosen.cost).toBe(r.cost);
+      expect(chosen.overlapBlocks).toBe(r.overlapBlocks);
+    }
+    // The picks differ (load and prompts change), so equal strings are not trivially equal.
+    expect(new Set(expected).size).toBeGreaterThan(10);
+  });
+
+  it('picks among thousands of candidates (snapshot past 64 KB)', async () => {
+    const router = await createRouter({ random: seeded(5) }, { index: newIndex() });
+    const workers = 2_500; // 10,000 numbers a snapshot
+    const tokens = prompt(160);
+    for (let w = 0; w < workers; w++) router.addWorker({ workerId: `w${w}` });
+    router.applyEvent(await storedEvent('w1234', tokens, 10));
+    const first = picked(router.pickEndpoint({ tokens }));
+    const second = picked(router.pickEndpoint({ tokens: prompt(160, 9_000) }));
+    expect(first.workerId).toBe('w1234');
+    expect(first.overlapBlocks).toBe(10);
+    expect(first.candidates).toHaveLength(workers);
+    expect(first.candidates.filter((c) => c.overlapBlocks > 0).map((c) => c.workerId)).toEqual(['w1234']);
+    expect(second.overlapBlocks).toBe(0);
+    expect(second.candidates.every((c) => c.overlapBlocks === 0)).toBe(true);
+  });
+});
+
 describe('predicted load', () => {
   it('a burst of identical prompts spreads once load outweighs the cache', async () => {
     const tokens = prompt(160); // 10 blocks; 'hot' holds the first 8
