@@ -125,8 +125,7 @@ async function main(): Promise<void> {
     ctx.kinds = saved;
     fullGc();
     if (i === 0 && args.only.has('router')) {
-      const fm = fleetRun.ours?.latency.get(8192)?.p50Us;
-      await runRouterSuite(ctx, fleetRun.fleet, fleetRun.baselineFleet, fleetRun.queries.get(8192) ?? [], fleetRun.baselineQueries.get(8192) ?? [], fm, args.impls.has('reference') ? Reference : undefined);
+      await runRouterSuite(ctx, fleetRun.fleet, fleetRun.baselineFleet, fleetRun.queries, fleetRun.baselineQueries, fleetRun.ours?.latency, args.impls.has('reference') ? Reference : undefined);
       fullGc();
     }
     if (i === 0 && args.only.has('events')) {

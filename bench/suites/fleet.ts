@@ -141,7 +141,8 @@ export function fleetQueries(ctx: BenchContext, fleet: Fleet): Map<number, Fleet
   const out = new Map<number, FleetQuery[]>();
   for (const tokens of ctx.profile.depthsTokens) {
     const depth = Math.max(1, Math.floor(tokens / fleet.config.blockSize));
-    out.set(tokens, fleet.queries(depth, ctx.profile.queriesPerDepth, tokens === 8192));
+    // Tokens are kept for pickEndpoint (router suite), which hashes them itself.
+    out.set(tokens, fleet.queries(depth, ctx.profile.queriesPerDepth, true));
   }
   return out;
 }
