@@ -31,30 +31,33 @@ const DECODE = 3;
 const BASE_FIELDS = 4;
 /** Fields per candidate of a snapshot without tiers or scores. @internal */
 export const SNAPSHOT_FIELDS = BASE_FIELDS;
-/** Snapshots are carved out of shared blocks of this many doubles (64 KB); larger ones get their own. */
-const SLAB_DOUBLES = 8192;
-let slab = new ArrayBuffer(SLAB_DOUBLES * 8);
-let slabUsed = 0;
 
 /**
- * Storage for `length` snapshot numbers: a Float64Array view carved out of a shared 64 KB block.
- * One block serves many picks (a fresh `new Array(n)` per pick measured ~0.35 µs slower per
- * 256-candidate pick, 2.05× vs 1.98× findMatches; a fresh Float64Array slower still, and a plain
- * array past 64 KB lands in V8's large-object space at ~0.8 ms per allocation). The price: a kept
- * result keeps its block alive until its candidates are built (at most 64 KB, 8 picks' worth at
- * 256 candidates), after which it drops the view.
+ * Hands out snapshot storage: Float64Array views carved out of a shared 64 KB buffer, so a pick
+ * allocates a small view object instead of its own memory. A fresh `new Array(n)` per pick
+ * measured ~0.35 µs slower per 256-candidate pick (2.05× vs 1.98× findMatches), a fresh
+ * Float64Array slower still, and a plain array past 64 KB lands in V8's large-object space at
+ * ~0.8 ms per allocation. A full buffer is dropped (live views keep it alive) and a new one
+ * started; a request larger than 64 KB gets a buffer of its own. The price: a kept result keeps
+ * its buffer alive until its candidates are built (8 picks' worth at 256 candidates), after which
+ * it drops the view.
  * @internal
  */
-export function snapshotArray(length: number): Float64Array {
-  if (length > SLAB_DOUBLES) return new Float64Array(length);
-  const bytes = length * 8;
-  if (slabUsed + bytes > slab.byteLength) {
-    slab = new ArrayBuffer(SLAB_DOUBLES * 8);
-    slabUsed = 0;
+export class Slab {
+  private buffer = new ArrayBuffer(0);
+  private used = 0;
+
+  /** A view of `length` doubles no other call of this slab hands out. */
+  floats(length: number): Float64Array {
+    const bytes = length * 8;
+    if (this.used + bytes > this.buffer.byteLength) {
+      this.buffer = new ArrayBuffer(Math.max(1 << 16, bytes));
+      this.used = 0;
+    }
+    const view = new Float64Array(this.buffer, this.used, length);
+    this.used += bytes;
+    return view;
   }
-  const view = new Float64Array(slab, slabUsed, length);
-  slabUsed += bytes;
-  return view;
 }
 
 /** A pick's candidates, copied out of the scratch (32 bytes per candidate in the common case). @internal */
@@ -62,7 +65,7 @@ export interface CandidateSnapshot {
   n: number;
   /**
    * Field-major: `slot · 2 + busy`, overlap, prefill, decode; then device, host, disk when
-   * `tiers`; then score, probability when `scores` (see {@link snapshotArray}).
+   * `tiers`; then score, probability when `scores` (a {@link Slab} view).
    */
   data: Float64Array;
   tiers: boolean;
@@ -83,6 +86,7 @@ export function baseSnapshot(n: number, data: Float64Array, slotWorker: readonly
 /** Copies the scratch's candidates; `withScores` keeps plugin-made scores and probabilities. */
 export function snapshotCandidates(
   s: Scratch,
+  slab: Slab,
   slotWorker: readonly string[],
   slotRank: readonly number[],
   withScores: boolean,
@@ -100,7 +104,7 @@ export function snapshotCandidates(
     }
   }
   const floats = BASE_FIELDS + (tiers ? 3 : 0) + (withScores ? 2 : 0);
-  const d = snapshotArray(floats * n);
+  const d = slab.floats(floats * n);
   for (let i = 0; i < n; i++) {
     d[i] = slot[i]! * 2 + busy[i]!;
     d[n + i] = overlapBlocks[i]!;
@@ -177,8 +181,8 @@ export class Picked implements PickSuccess {
     let probability: Float64Array;
     const at = (BASE_FIELDS + (tiers ? 3 : 0)) * n;
     if (scores) {
-      score = Float64Array.from(d.slice(at, at + n));
-      probability = Float64Array.from(d.slice(at + n, at + 2 * n));
+      score = d.subarray(at, at + n);
+      probability = d.subarray(at + n, at + 2 * n);
     } else {
       // The cost policy: the same functions as the pick, on the same numbers.
       score = new Float64Array(n);

@@ -19,7 +19,7 @@ import {
 import { Counter, Histogram, writeGauge } from './prometheus.js';
 import { PromptMemory } from './prompt-memory.js';
 import { addWeighted, costScores } from './scorers.js';
-import { baseSnapshot, Picked, SNAPSHOT_FIELDS, snapshotArray, snapshotCandidates, type PickContext } from './pick-result.js';
+import { baseSnapshot, Picked, Slab, SNAPSHOT_FIELDS, snapshotCandidates, type PickContext } from './pick-result.js';
 import { Scratch } from './scratch.js';
 import type {
   CandidateScore,
@@ -135,6 +135,8 @@ export class Router {
   private hasher: Hasher | undefined;
   private textHasher: TextHasher | undefined;
   private unknown: CandidateSpec[] = NO_UNKNOWN;
+  /** Storage of the results' candidate snapshots. */
+  private readonly slab = new Slab();
   private readonly pickContext: PickContext;
   /**
    * Index cache slot → router slot (-1: not a router slot, -2: not looked up yet), valid while
@@ -445,7 +447,7 @@ export class Router {
     const table = this.table;
     const lean = this.leanSnapshot;
     const snapshot =
-      lean !== undefined ? baseSnapshot(s.n, lean, table.slotWorker, table.slotRank) : snapshotCandidates(s, table.slotWorker, table.slotRank, this.config.policy !== 'cost');
+      lean !== undefined ? baseSnapshot(s.n, lean, table.slotWorker, table.slotRank) : snapshotCandidates(s, this.slab, table.slotWorker, table.slotRank, this.config.policy !== 'cost');
     const result = new Picked(snapshot, this.pickContext, chosen, table.slotEndpoint[slot]!, s.cost[chosen]!, s.promptBlocks, this.unknown);
     this.picks.inc('picked');
     this.overlapRatio.observe(s.promptBlocks > 0 ? s.overlapBlocks[chosen]! / s.promptBlocks : 0);
@@ -789,7 +791,6 @@ export class Router {
         s.device[i] = t.device;
         s.host[i] = t.host;
         s.disk[i] = t.disk;
-        if (t.host !== 0 || t.disk !== 0) s.lowerTiers = true;
       }
     }
   }
@@ -847,7 +848,7 @@ export class Router {
     const ties = s.ties;
     // x / B and x · (1 / B) are the same double when B is a power of two (an exact scaling).
     const perBlock = (blockSize & (blockSize - 1)) === 0 ? 1 / blockSize : 0;
-    const d = lean && wantSnapshot && !s.lowerTiers ? snapshotArray(SNAPSHOT_FIELDS * n) : undefined;
+    const d = lean && wantSnapshot && !s.lowerTiers ? this.slab.floats(SNAPSHOT_FIELDS * n) : undefined;
     this.leanSnapshot = d;
     let minCost = Infinity;
     let minIndex = -1;
