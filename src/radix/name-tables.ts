@@ -49,16 +49,10 @@ export class NameTable {
 
   /** {@link NameTable.lookup} given the name's {@link NameTable.hash}. */
   lookupHashed(h: number, lo: number, hi: number, blocks: BlockPool): number {
-    const gt = this.slots;
-    const mask = (gt.length >> 1) - 1;
-    let i = h & mask;
-    for (;;) {
-      const b = gt[2 * i]!;
-      if (b < 0) return -1;
-      if (gt[2 * i + 1] === h && blocks.canonLo[b] === lo && blocks.canonHi[b] === hi) return b;
-      i = (i + 1) & mask;
-    }
+    const r = this.probe(h, lo, hi, blocks);
+    return r < 0 ? -1 : r;
   }
+
 
   /**
    * Hashes every name in `pairs[2·from … 2·to)` ((lo, hi) pairs) into `hashes[from … to)` and reads
